@@ -1,0 +1,376 @@
+//! Layered configuration: built-in defaults, the managed file an administrator
+//! installs, the user's `config.toml`, then `GRAPHLINK_*` environment variables.
+//! Later layers win.
+//!
+//! Parsing is pure ([`parse_layer`], [`env_layer`]) and loading files is
+//! separate ([`load`]), so the error texts can be tested without touching disk.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use url::Url;
+
+pub const DEFAULT_AUTHORITY: &str = "https://login.microsoftonline.com/organizations/v2.0";
+pub const DEFAULT_GRAPH_URL: &str = "https://graph.microsoft.com/v1.0";
+pub const DEFAULT_SCOPES: &[&str] =
+    &["openid", "profile", "offline_access", "User.Read", "Mail.Read", "Calendars.Read"];
+pub const DEFAULT_CHECK_INTERVAL: Duration = Duration::from_secs(300);
+
+const MIN_CHECK_INTERVAL_SECS: u64 = 30;
+const MAX_CHECK_INTERVAL_SECS: u64 = 86_400;
+
+/// The settings Graphlink runs with, after all layers are merged.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    /// Application (client) ID of the app registration. Empty when unset.
+    pub client_id: String,
+    /// OpenID Connect issuer base, e.g. `https://login.microsoftonline.com/organizations/v2.0`.
+    pub authority: Url,
+    /// Versioned Graph base, e.g. `https://graph.microsoft.com/v1.0`.
+    pub graph_url: Url,
+    pub scopes: Vec<String>,
+    pub check_interval: Duration,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            client_id: String::new(),
+            authority: parse_default_url(DEFAULT_AUTHORITY),
+            graph_url: parse_default_url(DEFAULT_GRAPH_URL),
+            scopes: DEFAULT_SCOPES.iter().map(ToString::to_string).collect(),
+            check_interval: DEFAULT_CHECK_INTERVAL,
+        }
+    }
+}
+
+#[allow(clippy::expect_used)] // The defaults are constants checked by a unit test.
+fn parse_default_url(text: &str) -> Url {
+    Url::parse(text).expect("built-in URL is valid")
+}
+
+impl Config {
+    /// Returns the client ID, or an error telling how to set it.
+    ///
+    /// # Errors
+    ///
+    /// Fails when no layer set `client_id`: Graphlink has no app
+    /// registration of its own, so each organisation supplies one.
+    pub fn require_client_id(&self) -> Result<&str, ConfigError> {
+        if self.client_id.is_empty() {
+            return Err(ConfigError::new(
+                Origin::Defaults,
+                "client_id",
+                "is not set",
+                "set client_id in config.toml or GRAPHLINK_CLIENT_ID to the Application (client) ID of your app registration",
+            ));
+        }
+        Ok(&self.client_id)
+    }
+
+    /// Returns the scope list as one space-separated string.
+    #[must_use]
+    pub fn scope_string(&self) -> String {
+        self.scopes.join(" ")
+    }
+}
+
+/// Where a setting came from, for error messages and diagnostics.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Origin {
+    Defaults,
+    File(PathBuf),
+    Env(&'static str),
+}
+
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Defaults => f.write_str("built-in defaults"),
+            Self::File(path) => write!(f, "{}", path.display()),
+            Self::Env(name) => write!(f, "environment variable {name}"),
+        }
+    }
+}
+
+/// An invalid setting: where it is, which key, what is wrong and how to fix it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid configuration in {origin}{}: `{key}` {problem}; {fix}", line.map(|n| format!(" line {n}")).unwrap_or_default())]
+pub struct ConfigError {
+    pub origin: Origin,
+    pub line: Option<usize>,
+    pub key: String,
+    pub problem: String,
+    pub fix: String,
+}
+
+impl ConfigError {
+    fn new(origin: Origin, key: &str, problem: impl Into<String>, fix: impl Into<String>) -> Self {
+        Self { origin, line: None, key: key.to_owned(), problem: problem.into(), fix: fix.into() }
+    }
+
+    fn at_line(mut self, line: Option<usize>) -> Self {
+        self.line = line;
+        self
+    }
+}
+
+/// One layer's settings; `None` leaves the value of earlier layers.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Layer {
+    pub client_id: Option<String>,
+    pub authority: Option<Url>,
+    pub graph_url: Option<Url>,
+    pub scopes: Option<Vec<String>>,
+    pub check_interval: Option<Duration>,
+}
+
+impl Layer {
+    fn apply(self, config: &mut Config) {
+        if let Some(value) = self.client_id {
+            config.client_id = value;
+        }
+        if let Some(value) = self.authority {
+            config.authority = value;
+        }
+        if let Some(value) = self.graph_url {
+            config.graph_url = value;
+        }
+        if let Some(value) = self.scopes {
+            config.scopes = value;
+        }
+        if let Some(value) = self.check_interval {
+            config.check_interval = value;
+        }
+    }
+}
+
+const KEYS: &[&str] = &["client_id", "authority", "graph_url", "scopes", "check_interval"];
+
+/// Parses one configuration file's text.
+///
+/// # Errors
+///
+/// Returns a [`ConfigError`] naming the file, the line, the key and the fix
+/// for a syntax error, an unknown key, a wrong type or an invalid value.
+pub fn parse_layer(text: &str, path: &Path) -> Result<Layer, ConfigError> {
+    let origin = Origin::File(path.to_path_buf());
+    let table: toml::Table = text.parse().map_err(|error: toml::de::Error| {
+        let line = error.span().map(|span| line_of_offset(text, span.start));
+        let problem = error.message().trim().to_owned();
+        ConfigError::new(origin.clone(), "(syntax)", problem, "correct the TOML syntax at that line")
+            .at_line(line)
+    })?;
+
+    let mut layer = Layer::default();
+    for (key, value) in table {
+        let line = line_of_key(text, &key);
+        let fail = |problem: String, fix: String| {
+            Err(ConfigError::new(origin.clone(), &key, problem, fix).at_line(line))
+        };
+        match key.as_str() {
+            "client_id" => match value.as_str() {
+                Some(text) => layer.client_id = Some(check_client_id(text, &origin, &key)?),
+                None => return fail(wrong_type(&value, "a string"), "write it in quotes, e.g. client_id = \"00000000-0000-0000-0000-000000000000\"".into()),
+            },
+            "authority" | "graph_url" => {
+                let Some(text) = value.as_str() else {
+                    return fail(wrong_type(&value, "a URL string"), format!("write it in quotes, e.g. {key} = \"https://…\""));
+                };
+                let url = check_url(text, &origin, &key).map_err(|e| e.at_line(line))?;
+                if key == "authority" {
+                    layer.authority = Some(url);
+                } else {
+                    layer.graph_url = Some(url);
+                }
+            }
+            "scopes" => {
+                let scopes = match &value {
+                    toml::Value::String(text) => split_scopes(text),
+                    toml::Value::Array(items) => {
+                        let mut scopes = Vec::with_capacity(items.len());
+                        for item in items {
+                            let Some(scope) = item.as_str() else {
+                                return fail(wrong_type(item, "a string in the list"), "quote every scope, e.g. scopes = [\"User.Read\", \"Mail.Read\"]".into());
+                            };
+                            scopes.push(scope.to_owned());
+                        }
+                        scopes
+                    }
+                    other => return fail(wrong_type(other, "a list of strings"), "e.g. scopes = [\"User.Read\", \"Mail.Read\"]".into()),
+                };
+                layer.scopes = Some(check_scopes(scopes, &origin).map_err(|e| e.at_line(line))?);
+            }
+            "check_interval" => {
+                let Some(seconds) = value.as_integer() else {
+                    return fail(wrong_type(&value, "a whole number of seconds"), "e.g. check_interval = 300".into());
+                };
+                layer.check_interval = Some(check_interval(seconds, &origin, &key).map_err(|e| e.at_line(line))?);
+            }
+            _ => {
+                return fail(
+                    "is not a known setting".into(),
+                    format!("remove it or use one of: {}", KEYS.join(", ")),
+                );
+            }
+        }
+    }
+    Ok(layer)
+}
+
+/// Reads `GRAPHLINK_*` variables through `lookup` (usually `std::env::var`).
+///
+/// # Errors
+///
+/// Returns a [`ConfigError`] naming the variable when its value is invalid.
+pub fn env_layer(lookup: impl Fn(&str) -> Option<String>) -> Result<Layer, ConfigError> {
+    let mut layer = Layer::default();
+    if let Some(value) = lookup("GRAPHLINK_CLIENT_ID") {
+        layer.client_id = Some(check_client_id(&value, &Origin::Env("GRAPHLINK_CLIENT_ID"), "client_id")?);
+    }
+    if let Some(value) = lookup("GRAPHLINK_AUTHORITY") {
+        layer.authority = Some(check_url(&value, &Origin::Env("GRAPHLINK_AUTHORITY"), "authority")?);
+    }
+    if let Some(value) = lookup("GRAPHLINK_GRAPH_URL") {
+        layer.graph_url = Some(check_url(&value, &Origin::Env("GRAPHLINK_GRAPH_URL"), "graph_url")?);
+    }
+    if let Some(value) = lookup("GRAPHLINK_SCOPES") {
+        layer.scopes = Some(check_scopes(split_scopes(&value), &Origin::Env("GRAPHLINK_SCOPES"))?);
+    }
+    if let Some(value) = lookup("GRAPHLINK_CHECK_INTERVAL") {
+        let origin = Origin::Env("GRAPHLINK_CHECK_INTERVAL");
+        let seconds = value.trim().parse::<i64>().map_err(|_| {
+            ConfigError::new(origin.clone(), "check_interval", format!("is {value:?}, not a whole number of seconds"), "e.g. GRAPHLINK_CHECK_INTERVAL=300")
+        })?;
+        layer.check_interval = Some(check_interval(seconds, &origin, "check_interval")?);
+    }
+    Ok(layer)
+}
+
+/// Merges the defaults with the given layers, later ones winning.
+#[must_use]
+pub fn merge(layers: impl IntoIterator<Item = Layer>) -> Config {
+    let mut config = Config::default();
+    for layer in layers {
+        layer.apply(&mut config);
+    }
+    config
+}
+
+/// Loads the managed file, the user file and the environment, in that order.
+/// A missing file is an empty layer.
+///
+/// # Errors
+///
+/// Returns the first invalid file or variable. Nothing is written, so a bad
+/// setting never loses an account.
+pub fn load(managed_file: &Path, user_file: &Path) -> Result<Config, ConfigError> {
+    let mut layers = Vec::with_capacity(3);
+    for path in [managed_file, user_file] {
+        match std::fs::read_to_string(path) {
+            Ok(text) => layers.push(parse_layer(&text, path)?),
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
+            Err(error) => {
+                return Err(ConfigError::new(
+                    Origin::File(path.to_path_buf()),
+                    "(file)",
+                    format!("could not be read: {error}"),
+                    "check the file's permissions",
+                ));
+            }
+        }
+    }
+    layers.push(env_layer(|name| std::env::var(name).ok())?);
+    Ok(merge(layers))
+}
+
+fn check_client_id(value: &str, origin: &Origin, key: &str) -> Result<String, ConfigError> {
+    let value = value.trim();
+    if value.is_empty() || value.chars().any(char::is_whitespace) {
+        return Err(ConfigError::new(
+            origin.clone(),
+            key,
+            format!("is {value:?}"),
+            "use the Application (client) ID of your app registration, e.g. 00000000-0000-0000-0000-000000000000",
+        ));
+    }
+    Ok(value.to_owned())
+}
+
+fn check_url(value: &str, origin: &Origin, key: &str) -> Result<Url, ConfigError> {
+    let example = if key == "authority" { DEFAULT_AUTHORITY } else { DEFAULT_GRAPH_URL };
+    let url = Url::parse(value.trim()).map_err(|error| {
+        ConfigError::new(origin.clone(), key, format!("is {value:?}, not a URL ({error})"), format!("use a full URL such as {example}"))
+    })?;
+    let loopback = matches!(url.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"));
+    match url.scheme() {
+        "https" => {}
+        "http" if loopback => {}
+        _ => {
+            return Err(ConfigError::new(
+                origin.clone(),
+                key,
+                format!("is {value:?}, which is not https"),
+                format!("use an https URL such as {example} (plain http is allowed only on localhost)"),
+            ));
+        }
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(ConfigError::new(origin.clone(), key, format!("is {value:?}, which has a query or fragment"), format!("remove everything after the path, e.g. {example}")));
+    }
+    Ok(url)
+}
+
+fn split_scopes(text: &str) -> Vec<String> {
+    text.split_whitespace().map(ToOwned::to_owned).collect()
+}
+
+fn check_scopes(scopes: Vec<String>, origin: &Origin) -> Result<Vec<String>, ConfigError> {
+    if !scopes.iter().any(|scope| scope == "offline_access") {
+        return Err(ConfigError::new(
+            origin.clone(),
+            "scopes",
+            "does not include offline_access",
+            "add offline_access: without it Microsoft issues no refresh token and the link ends within an hour",
+        ));
+    }
+    if let Some(bad) = scopes.iter().find(|scope| scope.is_empty() || scope.contains(char::is_whitespace)) {
+        return Err(ConfigError::new(origin.clone(), "scopes", format!("contains {bad:?}"), "list each scope as its own string"));
+    }
+    Ok(scopes)
+}
+
+fn check_interval(seconds: i64, origin: &Origin, key: &str) -> Result<Duration, ConfigError> {
+    match u64::try_from(seconds) {
+        Ok(seconds) if (MIN_CHECK_INTERVAL_SECS..=MAX_CHECK_INTERVAL_SECS).contains(&seconds) => {
+            Ok(Duration::from_secs(seconds))
+        }
+        _ => Err(ConfigError::new(
+            origin.clone(),
+            key,
+            format!("is {seconds} seconds"),
+            format!("use a value from {MIN_CHECK_INTERVAL_SECS} to {MAX_CHECK_INTERVAL_SECS} seconds; the default is {}", DEFAULT_CHECK_INTERVAL.as_secs()),
+        )),
+    }
+}
+
+fn wrong_type(value: &toml::Value, expected: &str) -> String {
+    format!("is a {}, expected {expected}", value.type_str())
+}
+
+fn line_of_offset(text: &str, offset: usize) -> usize {
+    text.get(..offset).map_or(1, |before| before.matches('\n').count() + 1)
+}
+
+fn line_of_key(text: &str, key: &str) -> Option<usize> {
+    text.lines().position(|line| {
+        let trimmed = line.trim_start();
+        trimmed
+            .strip_prefix(key)
+            .is_some_and(|rest| rest.trim_start().starts_with('='))
+    }).map(|index| index + 1)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,182 @@
+//! Requests to the token endpoint.
+//!
+//! These are written against `reqwest` rather than the `oauth2` crate's token
+//! client because classification needs the HTTP status, `Retry-After` and the
+//! identity platform's extra error fields (`suberror`, `error_codes`,
+//! `correlation_id`, `claims`), which that client does not return.
+
+use std::time::Duration;
+
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+use url::Url;
+
+use super::error::{EntraError, TokenError};
+use crate::http::{self, TransportError};
+
+/// A successful token response. Tokens are wrapped so they never print.
+#[derive(Debug)]
+pub struct TokenResponse {
+    pub access_token: SecretString,
+    pub refresh_token: Option<SecretString>,
+    pub id_token: Option<SecretString>,
+    pub expires_in: Duration,
+    /// Granted scopes, short form (`User.Read`, not the full Graph URI).
+    pub scopes: Vec<String>,
+}
+
+#[derive(Deserialize)]
+struct RawTokenResponse {
+    access_token: String,
+    #[serde(default)]
+    refresh_token: Option<String>,
+    #[serde(default)]
+    id_token: Option<String>,
+    #[serde(default)]
+    expires_in: Option<NumberOrString>,
+    #[serde(default)]
+    scope: Option<String>,
+}
+
+/// `expires_in` is a number on Entra and a string on some older servers.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum NumberOrString {
+    Number(u64),
+    Text(String),
+}
+
+/// The token endpoint of one authority, for one public client.
+#[derive(Debug, Clone)]
+pub struct TokenClient {
+    http: reqwest::Client,
+    endpoint: Url,
+    client_id: String,
+}
+
+impl TokenClient {
+    #[must_use]
+    pub fn new(http: reqwest::Client, endpoint: Url, client_id: String) -> Self {
+        Self { http, endpoint, client_id }
+    }
+
+    /// Redeems an authorization code with its PKCE verifier.
+    ///
+    /// # Errors
+    ///
+    /// Returns a [`TokenError`] for transport failures and error responses.
+    pub async fn exchange_code(
+        &self,
+        code: &SecretString,
+        verifier: &SecretString,
+        redirect_uri: &str,
+        scope: &str,
+    ) -> Result<TokenResponse, TokenError> {
+        self.post(&[
+            ("grant_type", "authorization_code"),
+            ("client_id", &self.client_id),
+            ("code", code.expose_secret()),
+            ("code_verifier", verifier.expose_secret()),
+            ("redirect_uri", redirect_uri),
+            ("scope", scope),
+            ("client_info", "1"),
+        ])
+        .await
+    }
+
+    /// Redeems a refresh token. The response carries a rotated refresh token,
+    /// which the caller must store before using the access token.
+    ///
+    /// # Errors
+    ///
+    /// Returns a [`TokenError`] for transport failures and error responses.
+    pub async fn refresh(&self, refresh_token: &SecretString, scope: &str) -> Result<TokenResponse, TokenError> {
+        self.post(&[
+            ("grant_type", "refresh_token"),
+            ("client_id", &self.client_id),
+            ("refresh_token", refresh_token.expose_secret()),
+            ("scope", scope),
+            ("client_info", "1"),
+        ])
+        .await
+    }
+
+    async fn post(&self, form: &[(&str, &str)]) -> Result<TokenResponse, TokenError> {
+        let response = self
+            .http
+            .post(self.endpoint.clone())
+            .header(reqwest::header::ACCEPT, "application/json")
+            .form(form)
+            .send()
+            .await
+            .map_err(|error| TransportError::from_reqwest(&error))?;
+
+        let status = response.status();
+        let retry_after = http::retry_after(response.headers());
+        let body = http::read_body(response).await?;
+
+        if !status.is_success() {
+            let body = serde_json::from_slice::<EntraError>(&body).ok();
+            return Err(TokenError::Rejected { status: status.as_u16(), body, retry_after });
+        }
+        // The serde error text is dropped: it can quote the body, which holds tokens.
+        let raw: RawTokenResponse = serde_json::from_slice(&body)
+            .map_err(|_| TokenError::Malformed(format!("{} bytes that are not a token response", body.len())))?;
+        Ok(raw.into())
+    }
+}
+
+impl From<RawTokenResponse> for TokenResponse {
+    fn from(raw: RawTokenResponse) -> Self {
+        let expires_in = match raw.expires_in {
+            Some(NumberOrString::Number(seconds)) => seconds,
+            Some(NumberOrString::Text(text)) => text.trim().parse().unwrap_or(3600),
+            None => 3600,
+        };
+        Self {
+            access_token: raw.access_token.into(),
+            refresh_token: raw.refresh_token.map(Into::into),
+            id_token: raw.id_token.map(Into::into),
+            expires_in: Duration::from_secs(expires_in),
+            scopes: raw.scope.as_deref().map(normalise_scopes).unwrap_or_default(),
+        }
+    }
+}
+
+/// Normalises a `scope` value: Entra sends Graph scopes as full URIs
+/// (`https://graph.microsoft.com/User.Read`) and OIDC scopes short.
+#[must_use]
+pub fn normalise_scopes(scope: &str) -> Vec<String> {
+    scope
+        .split_whitespace()
+        .map(|item| item.strip_prefix("https://graph.microsoft.com/").unwrap_or(item).to_owned())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn graph_scope_uris_normalised() {
+        assert_eq!(
+            normalise_scopes("email openid https://graph.microsoft.com/User.Read Mail.Read"),
+            ["email", "openid", "User.Read", "Mail.Read"]
+        );
+    }
+
+    #[test]
+    fn debug_output_redacts_tokens() {
+        let raw = RawTokenResponse {
+            access_token: "canary-access".into(),
+            refresh_token: Some("canary-refresh".into()),
+            id_token: Some("canary-id".into()),
+            expires_in: Some(NumberOrString::Text("3599".into())),
+            scope: None,
+        };
+        let response = TokenResponse::from(raw);
+        let printed = format!("{response:?}");
+        assert!(!printed.contains("canary"), "{printed}");
+        assert_eq!(response.expires_in, Duration::from_secs(3599));
+    }
+}
