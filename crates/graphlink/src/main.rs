@@ -1,0 +1,84 @@
+//! `graphlink`: links a Microsoft 365 mailbox to Microsoft Graph and reports,
+//! truthfully, whether the link works.
+
+mod commands;
+mod demo;
+mod logging;
+mod render;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(name = "graphlink", version, about = "Keeps your Microsoft 365 mailbox linked to Microsoft Graph")]
+#[command(arg_required_else_help = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Link a Microsoft 365 account by signing in through the browser.
+    Connect {
+        /// Seconds to wait for the browser sign-in before giving up.
+        #[arg(long, default_value_t = 300, value_name = "SECONDS")]
+        timeout: u64,
+        /// Username to pre-fill on the sign-in page.
+        #[arg(long, value_name = "USERNAME")]
+        login_hint: Option<String>,
+    },
+    /// Check every linked account now and print its state.
+    ///
+    /// Exits with 0 when every account is connected, 1 otherwise (also when
+    /// no account is linked).
+    Status {
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove a linked account and its keyring entries (all accounts when none is named).
+    Disconnect {
+        /// Account key or username, as `graphlink status` shows them.
+        account: Option<String>,
+    },
+    /// Link a demo account against a built-in simulator of Microsoft 365 and show its status.
+    Demo,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("graphlink: could not start: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("graphlink: {error:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Connect { timeout, login_hint } => {
+            let context = commands::Context::load_for_connect(commands::Profile::Default)?;
+            Ok(commands::connect(&context, timeout, login_hint).await)
+        }
+        Command::Status { json } => {
+            let context = commands::Context::load(commands::Profile::Default)?;
+            commands::status(&context, json).await
+        }
+        Command::Disconnect { account } => {
+            let context = commands::Context::load(commands::Profile::Default)?;
+            commands::disconnect(&context, account.as_deref()).await
+        }
+        Command::Demo => demo::run().await,
+    }
+}
