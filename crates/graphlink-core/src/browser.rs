@@ -2,7 +2,7 @@
 
 use std::process::Stdio;
 
-/// How the URL was handed to a browser.
+/// The browser that received the URL.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Opened {
     /// A program named in `BROWSER` was started.
@@ -11,15 +11,25 @@ pub enum Opened {
     Default,
 }
 
+/// A browser program chosen by the caller, overriding `BROWSER` and the default.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BrowserCommand {
+    pub program: std::path::PathBuf,
+    /// Arguments placed before the URL.
+    pub args: Vec<String>,
+    /// Extra environment variables for the program.
+    pub env: Vec<(String, String)>,
+}
+
 #[derive(Debug, thiserror::Error)]
 #[error("could not open a browser ({detail}); open the address yourself")]
 pub struct BrowserError {
     pub detail: String,
 }
 
-/// Opens `url`. `BROWSER` (a list separated by the platform's path separator,
-/// as in `git`, `gh` and Python's `webbrowser`) overrides the platform
-/// default; `%s` in an entry is replaced by the URL, else the URL is appended.
+/// Opens `url`. `BROWSER` overrides the platform default, as in `git`, `gh`
+/// and Python's `webbrowser`. It is a list separated by the platform's path
+/// separator. `%s` in an entry is replaced by the URL, else the URL is appended.
 ///
 /// The browser is started and not waited for: the sign-in ends when the
 /// redirect reaches the loopback listener.
@@ -27,7 +37,14 @@ pub struct BrowserError {
 /// # Errors
 ///
 /// Returns a [`BrowserError`] when no browser could be started.
-pub fn open(url: &str) -> Result<Opened, BrowserError> {
+pub fn open(url: &str, command: Option<&BrowserCommand>) -> Result<Opened, BrowserError> {
+    if let Some(command) = command {
+        let mut child = std::process::Command::new(&command.program);
+        child.args(&command.args).arg(url).envs(command.env.iter().map(|(key, value)| (key, value)));
+        return start(child)
+            .map(|()| Opened::Command(command.program.display().to_string()))
+            .map_err(|error| BrowserError { detail: format!("{}: {error}", command.program.display()) });
+    }
     if let Some(list) = std::env::var_os("BROWSER").filter(|value| !value.is_empty()) {
         let mut failures = Vec::new();
         for command in std::env::split_paths(&list) {
@@ -49,11 +66,13 @@ fn spawn(command: &str, url: &str) -> std::io::Result<()> {
     if !command.contains("%s") {
         args.push(url.to_owned());
     }
-    let mut child = std::process::Command::new(program)
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .spawn()?;
+    let mut child = std::process::Command::new(program);
+    child.args(args);
+    start(child)
+}
+
+fn start(mut command: std::process::Command) -> std::io::Result<()> {
+    let mut child = command.stdin(Stdio::null()).stdout(Stdio::null()).spawn()?;
     // Reap the child in the background so it does not linger as a zombie.
     std::thread::spawn(move || child.wait());
     Ok(())

@@ -76,7 +76,7 @@ impl Config {
     }
 }
 
-/// Where a setting came from, for error messages and diagnostics.
+/// The source of a setting, for error messages and diagnostics.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Origin {
     Defaults,

@@ -18,7 +18,7 @@ pub struct Endpoints {
     pub device_authorization_endpoint: Option<Url>,
 }
 
-/// Why the discovery document could not be used.
+/// A discovery failure.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum DiscoveryError {
     #[error(transparent)]

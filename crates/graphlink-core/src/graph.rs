@@ -39,7 +39,7 @@ impl Capability {
     }
 }
 
-/// What one batch item returned.
+/// The response to one batch item.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ItemResult {
     pub capability: Capability,
@@ -52,7 +52,7 @@ pub struct ItemResult {
     pub www_authenticate: Option<String>,
 }
 
-/// The outcome of a probe that got an answer.
+/// The outcome of a probe that received an HTTP response.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ProbeResult {
     /// The batch ran; each item has its own status.
@@ -90,7 +90,7 @@ struct GraphError {
 ///
 /// # Errors
 ///
-/// Returns a [`TransportError`] when Graph gave no HTTP answer.
+/// Returns a [`TransportError`] when Graph sent no HTTP response.
 pub async fn probe(client: &reqwest::Client, graph_url: &Url, access_token: &SecretString) -> Result<ProbeResult, TransportError> {
     let requests: Vec<_> = Capability::ALL
         .iter()

@@ -2,8 +2,8 @@
 //! (RFC 8252, section 7.3).
 //!
 //! It listens on a free port of `127.0.0.1` and, where available, the same
-//! port of `::1`; the redirect URI names `localhost`, whose port Entra ignores
-//! when matching registered redirect URIs. Only a request to `/` carrying the
+//! port of `::1`. The redirect URI names `localhost`, because Entra ignores
+//! the port of a `localhost` redirect when matching registered URIs. Only a request to `/` carrying the
 //! expected `state` completes the sign-in; anything else gets an error page
 //! and the listener keeps waiting.
 
@@ -20,7 +20,7 @@ use secrecy::SecretString;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
-/// What arrived at the redirect URI.
+/// The authorization response received at the redirect URI.
 #[derive(Debug)]
 pub enum Callback {
     Code(SecretString),

@@ -43,13 +43,13 @@ impl Paths {
         self
     }
 
-    /// The user's configuration file.
+    /// Returns the user's configuration file.
     #[must_use]
     pub fn user_config_file(&self) -> PathBuf {
         self.config_dir.join("config.toml")
     }
 
-    /// The account metadata file (no secrets in it).
+    /// Returns the account metadata file, which contains no secrets.
     #[must_use]
     pub fn accounts_file(&self) -> PathBuf {
         self.data_dir.join("accounts.json")
@@ -63,7 +63,7 @@ pub enum PathsError {
     NoHome,
 }
 
-/// The system-wide configuration file that an administrator installs.
+/// Returns the system-wide configuration file that an administrator installs.
 #[must_use]
 pub fn managed_config_file() -> PathBuf {
     if cfg!(target_os = "macos") {

@@ -7,7 +7,7 @@ use oauth2::{CsrfToken, PkceCodeChallenge};
 use secrecy::{ExposeSecret, SecretString};
 use url::Url;
 
-use crate::browser::{self, BrowserError, Opened};
+use crate::browser::{self, BrowserCommand, BrowserError, Opened};
 use crate::discovery::Endpoints;
 use crate::loopback::{Callback, LoopbackError, LoopbackListener};
 use crate::oauth::{IdClaims, IdTokenError, TokenClient, TokenError, TokenResponse};
@@ -16,7 +16,7 @@ use crate::oauth::{IdClaims, IdTokenError, TokenClient, TokenError, TokenRespons
 /// a Microsoft error page and never redirect, so the wait must end.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(300);
 
-/// What to ask for.
+/// Parameters of one authorization request.
 #[derive(Debug, Clone)]
 pub struct SignInRequest {
     pub client_id: String,
@@ -25,6 +25,7 @@ pub struct SignInRequest {
     pub domain_hint: Option<String>,
     pub prompt: Option<&'static str>,
     pub timeout: Duration,
+    pub browser: Option<BrowserCommand>,
 }
 
 /// A completed sign-in: tokens and the checked ID token claims.
@@ -101,7 +102,7 @@ pub async fn sign_in(
     let url = authorize_url(endpoints, request, &redirect_uri, state.secret(), challenge.as_str());
 
     tracing::info!(port = listener.port(), "waiting for the browser sign-in");
-    on_open(&url, browser::open(url.as_str()));
+    on_open(&url, browser::open(url.as_str(), request.browser.as_ref()));
     let code = match listener.wait(state.secret(), request.timeout).await? {
         Callback::Code(code) => code,
         Callback::Error { error, subcode, description } => {

@@ -14,7 +14,7 @@ pub enum LinkState {
     Checking,
     /// Microsoft could not be reached (DNS, connect, timeout, TLS).
     Offline,
-    /// Microsoft answered with a temporary failure, or one capability fails.
+    /// Microsoft returned a temporary failure, or one capability fails.
     Degraded,
     /// Only the user can fix it, by signing in again.
     ReconnectNeeded,
@@ -69,7 +69,7 @@ impl std::fmt::Display for LinkState {
     }
 }
 
-/// Whether one Graph capability answered in the last check.
+/// Result of one Graph capability in the last check.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CapabilityStatus {
@@ -94,7 +94,7 @@ impl Capabilities {
     }
 }
 
-/// What the user can do about the state; shells turn it into a button.
+/// The user's next step for a state. Shells turn it into a button.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Action {

@@ -20,7 +20,7 @@ const KEYRING_SERVICE: &str = "graphlink";
 /// A person may be typing the keyring password while `connect` waits.
 const CONNECT_KEYRING_DEADLINE: Duration = Duration::from_secs(60);
 
-/// Which set of accounts to work on.
+/// The set of accounts a command works on.
 #[derive(Debug, Clone)]
 pub enum Profile {
     /// The user's real accounts and configuration.
@@ -29,7 +29,7 @@ pub enum Profile {
     Demo(Config),
 }
 
-/// What every command needs.
+/// Configuration, stores and logging shared by every command.
 #[derive(Debug)]
 pub struct Context {
     pub link: Link,

@@ -2,9 +2,9 @@
 //! reason and whether the refresh token is proven dead.
 //!
 //! Token-endpoint errors go through one ordered table ([`TOKEN_RULES`]).
-//! Following the identity platform's guidance, rules branch on `error` and
-//! `suberror` first; the AADSTS number only refines the reason, or decides
-//! when no suberror was sent.
+//! Rules branch on `error` and `suberror` first, as the identity platform
+//! advises. The AADSTS number only refines the reason, or decides when no
+//! suberror was sent.
 
 mod reason;
 mod rules;
@@ -50,7 +50,7 @@ pub fn transport(error: &TransportError) -> Classification {
     }
 }
 
-/// Classifies an error answer of the token endpoint.
+/// Classifies an error response of the token endpoint.
 #[must_use]
 pub fn token_error(status: u16, body: Option<&EntraError>, retry_after: Option<Duration>) -> Classification {
     let transient = |reason| Classification { retry_after, ..Classification::new(LinkState::Degraded, reason) };

@@ -1,4 +1,4 @@
-//! Why an account is in its state, in words for the user.
+//! Causes of account states, each with a message for the user.
 
 use serde::{Deserialize, Serialize};
 

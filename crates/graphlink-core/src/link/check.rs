@@ -1,18 +1,22 @@
 //! One health check of one account: refresh, store the rotated token, then
 //! prove profile, mail and calendar with one Graph batch request.
 
+use std::time::{Duration, SystemTime};
+
 use secrecy::SecretString;
 use tracing::Instrument as _;
 
 use super::{Link, verdict};
 use crate::accounts::AccountRecord;
 use crate::classify::{self, Classification, Reason};
+use crate::engine::schedule;
+use crate::lock::RefreshLock;
 use crate::graph;
 use crate::oauth::{TokenClient, TokenError};
 use crate::state::{AccountStatus, Capabilities, ErrorDetail, LinkState};
 
-/// Where a check stopped, with what the user should see.
-struct Outcome {
+/// The result of a check: its classification, capabilities and error details.
+pub(super) struct Outcome {
     classification: Classification,
     capabilities: Capabilities,
     error: Option<ErrorDetail>,
@@ -24,21 +28,61 @@ impl Outcome {
     }
 }
 
+/// An access token kept in memory between checks, never stored.
+#[derive(Debug, Clone)]
+pub struct AccessToken {
+    pub token: SecretString,
+    pub expires_at: SystemTime,
+}
+
+/// A check's status plus what the scheduler needs to plan the next one.
+#[derive(Debug)]
+pub struct CheckReport {
+    pub status: AccountStatus,
+    /// The failure is temporary, so the next check backs off.
+    pub transient: bool,
+    pub retry_after: Option<Duration>,
+    /// The access token to reuse next time, while it is valid.
+    pub access_token: Option<AccessToken>,
+}
+
+/// How long to wait for another process's refresh of the same account.
+const LOCK_TIMEOUT: Duration = Duration::from_secs(30);
+
 impl Link {
-    /// Checks one account now and stores the result on its record.
+    /// Checks one account now, refreshing its token, and stores the result.
     pub async fn check(&self, record: &AccountRecord) -> AccountStatus {
+        self.check_cached(record, None, SystemTime::now()).await.status
+    }
+
+    /// Checks one account, reusing `cached` while it is far from expiry, so a
+    /// check costs one round trip, or two when a refresh is due.
+    pub async fn check_cached(&self, record: &AccountRecord, cached: Option<AccessToken>, now: SystemTime) -> CheckReport {
         let span = tracing::info_span!("check", account = %record.key);
-        let outcome = self.run_check(record).instrument(span).await;
-        self.finish(record, &outcome)
+        async move {
+            let usable = cached.filter(|access| !schedule::needs_refresh(now, access.expires_at));
+            if let Some(access) = usable {
+                let outcome = self.probe(&access.token).await;
+                // Graph rejected a token we thought valid: refresh once, then judge.
+                if outcome.classification.reason != Reason::AccessTokenRejected {
+                    return self.report(record, &outcome, Some(access));
+                }
+                tracing::info!("Graph rejected the cached access token; refreshing");
+            }
+            let (outcome, access) = self.refresh_and_probe(record, now).await;
+            self.report(record, &outcome, access)
+        }
+        .instrument(span)
+        .await
     }
 
     /// Checks with an access token that is already in hand, right after a sign-in.
-    pub(super) async fn check_with_access_token(&self, record: &AccountRecord, access_token: &SecretString) -> AccountStatus {
-        let outcome = self.probe(access_token).await;
-        self.finish(record, &outcome)
+    pub(super) async fn check_with_access_token(&self, record: &AccountRecord, access: AccessToken) -> AccountStatus {
+        let outcome = self.probe(&access.token).await;
+        self.report(record, &outcome, Some(access)).status
     }
 
-    fn finish(&self, record: &AccountRecord, outcome: &Outcome) -> AccountStatus {
+    fn report(&self, record: &AccountRecord, outcome: &Outcome, access: Option<AccessToken>) -> CheckReport {
         let verdict = verdict::verdict(&self.config, record.tenant_id.as_deref(), &outcome.classification, outcome.capabilities, outcome.error.clone());
         tracing::info!(account = %record.key, state = %verdict.state, reason = ?outcome.classification.reason, "check finished");
         let stored = match self.record_verdict(&record.key, &verdict, outcome.classification.reason) {
@@ -50,35 +94,46 @@ impl Link {
         };
         let record = stored.unwrap_or_else(|| record.clone());
         let mut status = super::status_from_record(&record);
+        let transient = matches!(verdict.state, LinkState::Offline | LinkState::Degraded) && verdict.action == crate::state::Action::None;
         status.state = verdict.state;
         status.capabilities = verdict.capabilities;
         status.message = verdict.message;
         status.action = verdict.action;
         status.error = verdict.error;
-        status
+        let keep = outcome.classification.state != LinkState::ReconnectNeeded;
+        CheckReport { status, transient, retry_after: outcome.classification.retry_after, access_token: access.filter(|_| keep) }
     }
 
-    async fn run_check(&self, record: &AccountRecord) -> Outcome {
+    async fn refresh_and_probe(&self, record: &AccountRecord, now: SystemTime) -> (Outcome, Option<AccessToken>) {
+        // The lock keeps another process from rotating the token meanwhile,
+        // and the token is read only once the lock is held.
+        let lock = match RefreshLock::acquire(&self.locks_dir, &record.key, LOCK_TIMEOUT).await {
+            Ok(lock) => Some(lock),
+            Err(error) => {
+                tracing::warn!(account = %record.key, %error, "refreshing without the cross-process lock");
+                None
+            }
+        };
         let refresh_token = match self.tokens.load(&record.key).await {
             Ok(Some(token)) => token,
-            Ok(None) => return Outcome::failed(fixed(LinkState::ReconnectNeeded, Reason::NoSavedSignIn), None),
+            Ok(None) => return (Outcome::failed(fixed(LinkState::ReconnectNeeded, Reason::NoSavedSignIn), None), None),
             Err(error) => {
                 tracing::warn!(account = %record.key, %error, "keyring read failed");
-                return Outcome::failed(fixed(LinkState::KeyringUnavailable, Reason::KeyringUnavailable), None);
+                return (Outcome::failed(fixed(LinkState::KeyringUnavailable, Reason::KeyringUnavailable), None), None);
             }
         };
         let endpoints = match self.endpoints().await {
             Ok(endpoints) => endpoints,
             Err(error) => {
                 tracing::warn!(%error, "discovery failed");
-                return Outcome::failed(classify::discovery(&error), None);
+                return (Outcome::failed(classify::discovery(&error), None), None);
             }
         };
 
         let client = TokenClient::new(self.http.clone(), endpoints.token_endpoint.clone(), self.config.client_id.clone());
         let tokens = match client.refresh(&refresh_token, &self.config.scope_string()).await {
             Ok(tokens) => tokens,
-            Err(error) => return self.refresh_failed(record, &error).await,
+            Err(error) => return (self.refresh_failed(record, &error).await, None),
         };
         // The rotated token is saved before the access token is used. If the
         // save fails, the previous refresh token still works on Entra, which
@@ -87,9 +142,12 @@ impl Link {
             && let Err(error) = self.tokens.save(&record.key, rotated).await
         {
             tracing::warn!(account = %record.key, %error, "could not store the rotated refresh token");
-            return Outcome::failed(fixed(LinkState::KeyringUnavailable, Reason::KeyringUnavailable), None);
+            return (Outcome::failed(fixed(LinkState::KeyringUnavailable, Reason::KeyringUnavailable), None), None);
         }
-        self.probe(&tokens.access_token).await
+        drop(lock);
+
+        let access = AccessToken { token: tokens.access_token.clone(), expires_at: now + tokens.expires_in };
+        (self.probe(&access.token).await, Some(access))
     }
 
     async fn refresh_failed(&self, record: &AccountRecord, error: &TokenError) -> Outcome {

@@ -5,9 +5,9 @@ use std::time::Duration;
 use time::OffsetDateTime;
 use url::Url;
 
-use super::{Link, verdict};
+use super::{AccessToken, Link, verdict};
 use crate::accounts::AccountRecord;
-use crate::browser::{BrowserError, Opened};
+use crate::browser::{BrowserCommand, BrowserError, Opened};
 use crate::classify::{self, Classification, Reason};
 use crate::signin::{self, SignInError, SignInRequest};
 use crate::state::{AccountStatus, Action, Capabilities, ErrorDetail, LinkState};
@@ -18,11 +18,13 @@ pub struct ConnectOptions {
     pub timeout: Duration,
     /// Pre-fills the username, e.g. for a reconnect.
     pub login_hint: Option<String>,
+    /// Overrides `BROWSER` and the platform's default browser.
+    pub browser: Option<BrowserCommand>,
 }
 
 impl Default for ConnectOptions {
     fn default() -> Self {
-        Self { timeout: signin::DEFAULT_TIMEOUT, login_hint: None }
+        Self { timeout: signin::DEFAULT_TIMEOUT, login_hint: None, browser: None }
     }
 }
 
@@ -68,6 +70,7 @@ impl Link {
             domain_hint: None,
             prompt: Some("select_account"),
             timeout: options.timeout,
+            browser: options.browser.clone(),
         };
         let now = || OffsetDateTime::now_utc().unix_timestamp();
         let signed_in = signin::sign_in(&self.http, endpoints, &request, now, on_open)
@@ -99,7 +102,11 @@ impl Link {
             .map_err(|error| self.failure_text(LinkState::NotConnected, error.to_string(), Action::None))?;
         tracing::info!(account = %record.key, "account linked");
 
-        Ok(self.check_with_access_token(&record, &signed_in.tokens.access_token).await)
+        let access = AccessToken {
+            token: signed_in.tokens.access_token.clone(),
+            expires_at: std::time::SystemTime::now() + signed_in.tokens.expires_in,
+        };
+        Ok(self.check_with_access_token(&record, access).await)
     }
 
     fn sign_in_failure(&self, error: &SignInError) -> ConnectFailure {

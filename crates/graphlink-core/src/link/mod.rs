@@ -5,6 +5,7 @@ mod check;
 mod connect;
 mod verdict;
 
+pub use check::{AccessToken, CheckReport};
 pub use connect::{ConnectFailure, ConnectOptions};
 pub use verdict::admin_consent_url;
 
@@ -25,6 +26,7 @@ pub struct Link {
     http: reqwest::Client,
     tokens: TokenStore,
     accounts: AccountStore,
+    locks_dir: std::path::PathBuf,
     endpoints: OnceCell<Endpoints>,
 }
 
@@ -35,7 +37,8 @@ impl Link {
     ///
     /// Fails when the HTTP client cannot be built.
     pub fn new(config: Config, tokens: TokenStore, accounts: AccountStore) -> Result<Self, reqwest::Error> {
-        Ok(Self { config, http: crate::http::client()?, tokens, accounts, endpoints: OnceCell::new() })
+        let locks_dir = accounts.path().parent().map_or_else(|| "locks".into(), |dir| dir.join("locks"));
+        Ok(Self { config, http: crate::http::client()?, tokens, accounts, locks_dir, endpoints: OnceCell::new() })
     }
 
     #[must_use]

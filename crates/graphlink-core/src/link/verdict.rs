@@ -1,5 +1,5 @@
-//! Turning a classification into what the user sees: message, action and
-//! the admin-consent link for IT.
+//! Conversion of a classification into the message, the action and the
+//! admin-consent link for IT that the user is shown.
 
 use url::Url;
 

@@ -50,7 +50,7 @@ impl EntraError {
 pub enum TokenError {
     #[error(transparent)]
     Transport(#[from] TransportError),
-    /// The server answered with an error status.
+    /// The server returned an error status.
     #[error("token endpoint returned HTTP {status}: {}", body.as_ref().map_or("(no OAuth error body)", |body| body.error.as_str()))]
     Rejected {
         status: u16,

@@ -1,7 +1,7 @@
 //! ID token claims.
 //!
 //! Graphlink receives ID tokens only from the token endpoint, over TLS, in
-//! answer to its own request, so it checks issuer, audience and expiry but not
+//! response to its own request, so it checks issuer, audience and expiry but not
 //! the signature (OpenID Connect Core 1.0, section 3.1.3.7, item 6).
 
 use base64::Engine as _;

@@ -119,7 +119,7 @@ impl TokenClient {
             let body = serde_json::from_slice::<EntraError>(&body).ok();
             return Err(TokenError::Rejected { status: status.as_u16(), body, retry_after });
         }
-        // The serde error text is dropped: it can quote the body, which holds tokens.
+        // The serde error text is dropped because it can quote the body, which contains tokens.
         let raw: RawTokenResponse = serde_json::from_slice(&body)
             .map_err(|_| TokenError::Malformed(format!("{} bytes that are not a token response", body.len())))?;
         Ok(raw.into())

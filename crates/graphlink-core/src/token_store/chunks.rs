@@ -3,9 +3,9 @@
 //! Windows Credential Manager rejects secrets over 2560 bytes, which it stores
 //! as UTF-16, so 1280 characters; Entra refresh tokens can be longer. A token
 //! that fits is stored as is under the account's entry. A longer one is
-//! written as numbered chunk entries of a new generation first, then the
-//! account's entry is switched to a header naming that generation, then the
-//! old generation is deleted, so a crash at any point leaves one complete token.
+//! first written as numbered chunk entries of a new generation. Then the
+//! account's entry is switched to a header naming that generation, and the
+//! old generation is deleted. A crash at any point leaves one complete token.
 
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};

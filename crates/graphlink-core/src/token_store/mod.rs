@@ -17,7 +17,7 @@ use secrecy::SecretString;
 /// Deadline for one keyring operation when no person is waiting on a prompt.
 pub const DEFAULT_DEADLINE: Duration = Duration::from_secs(10);
 
-/// Why the keyring could not be used. Messages never contain a secret.
+/// A keyring failure. Messages never contain a secret.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum KeyringError {
     #[error("the system keyring is not available: {0}")]
@@ -123,7 +123,7 @@ impl TokenStore {
     }
 }
 
-/// Opens the platform store once and keeps it; a failed open is retried on
+/// Opens the platform store once and keeps it. A failed open is retried on
 /// the next call, so a keyring that appears later is picked up.
 fn cached_store(cache: &Mutex<Option<Arc<CredentialStore>>>) -> Result<Arc<CredentialStore>, KeyringError> {
     let mut guard = cache.lock().unwrap_or_else(std::sync::PoisonError::into_inner);

@@ -148,7 +148,7 @@ pub fn describe(output: &Output) -> String {
     )
 }
 
-/// The simulator's scripted browser, built next to `graphlink`.
+/// Returns the path of the simulator's scripted browser, built next to `graphlink`.
 pub fn sim_browser() -> PathBuf {
     let path = Path::new(env!("CARGO_BIN_EXE_graphlink")).with_file_name("sim-browser");
     assert!(path.exists(), "{} is missing: run `cargo build --workspace --bins` first (make test does)", path.display());
