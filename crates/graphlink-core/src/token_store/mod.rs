@@ -63,8 +63,11 @@ impl TokenStore {
     ///
     /// Returns the [`KeyringError`] that a real save would hit.
     pub async fn probe(&self) -> Result<(), KeyringError> {
-        self.run(|store, service| {
-            let entry = Entry::new_in_store(store, service, "graphlink-probe").map_err(platform::map_error)?;
+        // A name of its own per call, so two processes probing at once never
+        // delete each other's entry mid-write.
+        let user = format!("graphlink-probe-{}-{:016x}", std::process::id(), fastrand::u64(..));
+        self.run(move |store, service| {
+            let entry = Entry::new_in_store(store, service, &user).map_err(platform::map_error)?;
             entry.set_password("probe").map_err(platform::map_error)?;
             platform::delete_quietly(&entry)
         })

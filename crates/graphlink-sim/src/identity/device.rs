@@ -1,0 +1,163 @@
+//! The device code flow: `POST /{tenant}/oauth2/v2.0/devicecode`, the `/devicelogin`
+//! page, and redeeming device codes at the token endpoint.
+
+use std::time::{Duration, Instant};
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+use crate::clock::now_unix;
+use crate::errors::{ClientRequestId, insert_sts_headers};
+use crate::identity::token::{Outcome, TokenRequest};
+use crate::identity::{check_tenant_and_client, flow, pages, param, parse_form};
+use crate::scopes::{RequestedScopes, ScopeError};
+use crate::store::{DeviceGrant, DeviceStatus, Flow, FlowKind, Step, Store};
+use crate::{App, aadsts, ids};
+
+pub(crate) async fn device_code(
+    State(app): State<App>,
+    Path(tenant): Path<String>,
+    ClientRequestId(client_request_id): ClientRequestId,
+    body: Bytes,
+) -> Response {
+    app.state
+        .with_store(|store| store.stats.device_code_requests += 1);
+    let params = parse_form(&body);
+    let client_request_id = client_request_id.as_deref();
+
+    if let Err(error) = check_tenant_and_client(&app, &tenant, param(&params, "client_id")) {
+        return error.into_json_response(&app.base_url, client_request_id);
+    }
+    let scopes = match RequestedScopes::parse(param(&params, "scope").unwrap_or_default()) {
+        Ok(scopes) => scopes,
+        Err(ScopeError::Missing) => {
+            return aadsts::missing_parameter("scope")
+                .into_json_response(&app.base_url, client_request_id);
+        }
+        Err(ScopeError::DefaultMixed(scope)) => {
+            return aadsts::invalid_scope(&scope)
+                .into_json_response(&app.base_url, client_request_id);
+        }
+    };
+
+    let device_code = ids::random_token(96);
+    let user_code = ids::user_code();
+    let settings = app.state.settings();
+    let grant = DeviceGrant {
+        client_id: param(&params, "client_id").unwrap_or_default().to_owned(),
+        tenant,
+        scopes,
+        user_code: user_code.clone(),
+        expires_unix: now_unix() + settings.device_code_lifetime_secs,
+        interval_secs: settings.device_code_interval_secs,
+        last_poll: None,
+        status: DeviceStatus::Pending,
+    };
+    app.state
+        .with_store(|store| store.device_codes.insert(device_code.clone(), grant));
+
+    let verification_uri = format!("{}/devicelogin", app.base_url);
+    let body = json!({
+        "user_code": user_code,
+        "device_code": device_code,
+        "verification_uri": verification_uri,
+        "expires_in": settings.device_code_lifetime_secs,
+        "interval": settings.device_code_interval_secs,
+        "message": format!(
+            "To sign in, use a web browser to open the page {verification_uri} and enter the code {user_code} to authenticate."
+        ),
+    });
+    let mut response = Json(body).into_response();
+    insert_sts_headers(response.headers_mut(), &ids::guid(), client_request_id);
+    response
+}
+
+/// `GET /devicelogin`.
+pub(crate) async fn entry_page() -> Response {
+    pages::device_code_entry(None)
+}
+
+/// `POST /devicelogin` with the user code in `otc`: starts the sign-in for that code.
+pub(crate) async fn submit_code(State(app): State<App>, body: Bytes) -> Response {
+    let form = parse_form(&body);
+    let typed: String = form
+        .get("otc")
+        .map(|code| code.chars().filter(char::is_ascii_alphanumeric).collect())
+        .unwrap_or_default();
+
+    let found = app.state.with_store(|store| {
+        let now = now_unix();
+        store.device_codes.iter().find_map(|(device_code, grant)| {
+            let usable = grant.status == DeviceStatus::Pending && grant.expires_unix > now;
+            (usable && grant.user_code.eq_ignore_ascii_case(&typed))
+                .then(|| (device_code.clone(), grant.clone()))
+        })
+    });
+    let Some((device_code, grant)) = found else {
+        return pages::device_code_entry(Some(
+            "That code didn't work. Check the code and try again.",
+        ));
+    };
+
+    let new_flow = Flow {
+        kind: FlowKind::Device { device_code },
+        client_id: grant.client_id,
+        tenant: grant.tenant,
+        scopes: grant.scopes,
+        login_hint: None,
+        prompt: None,
+        domain_hint: None,
+        claims: None,
+        username: None,
+        step: Step::SignIn,
+        consent_shown: false,
+        created_unix: now_unix(),
+    };
+    flow::start(&app, new_flow)
+}
+
+/// `grant_type=urn:ietf:params:oauth:grant-type:device_code`.
+///
+/// Polling again sooner than `interval` seconds after the previous poll gets
+/// `slow_down`. Every poll, even a rejected one, restarts that interval.
+pub(crate) fn redeem(request: &TokenRequest<'_>, store: &mut Store) -> Outcome {
+    let Some(device_code) = param(request.params, "device_code") else {
+        return Outcome::failed(None, aadsts::missing_parameter("device_code"));
+    };
+    let Some(grant) = store.device_codes.get_mut(device_code) else {
+        return Outcome::failed(None, aadsts::bad_verification_code());
+    };
+    if !grant.client_id.eq_ignore_ascii_case(request.client_id()) {
+        return Outcome::failed(None, aadsts::bad_verification_code());
+    }
+    if now_unix() >= grant.expires_unix {
+        return Outcome::failed(None, aadsts::device_code_expired());
+    }
+
+    let now = Instant::now();
+    let interval = Duration::from_secs(grant.interval_secs);
+    let too_soon = grant
+        .last_poll
+        .is_some_and(|last| now.duration_since(last) < interval);
+    grant.last_poll = Some(now);
+    if too_soon {
+        return Outcome::failed(None, aadsts::slow_down());
+    }
+
+    let username = match &grant.status {
+        DeviceStatus::Pending => return Outcome::failed(None, aadsts::authorization_pending()),
+        DeviceStatus::Declined => return Outcome::failed(None, aadsts::authorization_declined()),
+        DeviceStatus::Approved { username } => username.clone(),
+    };
+    let scopes = grant.scopes.clone();
+    if let Err(error) = request.check_user(store, &username) {
+        return Outcome::failed(Some(&username), error);
+    }
+
+    // A device code yields tokens once, so later polls get bad_verification_code.
+    store.device_codes.remove(device_code);
+    request.issue(store, &username, &scopes, None, false)
+}
