@@ -26,7 +26,7 @@ pub enum Profile {
     /// The user's real accounts and configuration.
     Default,
     /// The demo's accounts, kept apart, with a configuration pointing at the simulator.
-    Demo(Config),
+    Demo(Box<Config>),
 }
 
 /// Configuration, stores and logging shared by every command.
@@ -55,7 +55,7 @@ impl Context {
                 let config = config::load(&paths::managed_config_file(), &paths.user_config_file())?;
                 (paths, config, KEYRING_SERVICE.to_owned())
             }
-            Profile::Demo(config) => (paths.with_profile("demo"), config, format!("{KEYRING_SERVICE}-demo")),
+            Profile::Demo(config) => (paths.with_profile("demo"), *config, format!("{KEYRING_SERVICE}-demo")),
         };
         let tokens = TokenStore::new(service, deadline);
         let accounts = AccountStore::new(paths.accounts_file());
@@ -86,8 +86,8 @@ pub async fn connect(context: &Context, timeout_secs: u64, login_hint: Option<St
         .await;
     match result {
         Ok(status) => {
-            print!("{}", render::text(&[status.clone()]));
-            exit_code(&[status])
+            print!("{}", render::text(std::slice::from_ref(&status)));
+            exit_code(std::slice::from_ref(&status))
         }
         Err(failure) => {
             eprintln!("Not connected ({}): {}", failure.state, failure.message);

@@ -41,7 +41,7 @@ pub async fn run() -> anyhow::Result<ExitCode> {
         graph_url: Url::parse(&format!("{base}/v1.0"))?,
         ..Config::default()
     };
-    let context = Context::load_for_connect(Profile::Demo(config))?;
+    let context = Context::load_for_connect(Profile::Demo(Box::new(config)))?;
     // Demo accounts from an earlier run belong to a simulator that is gone.
     match context.link.disconnect(None).await {
         Ok(_) | Err(DisconnectError::NotFound(_)) => {}
