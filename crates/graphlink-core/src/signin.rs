@@ -26,6 +26,8 @@ pub struct SignInRequest {
     pub prompt: Option<&'static str>,
     pub timeout: Duration,
     pub browser: Option<BrowserCommand>,
+    /// Claims of a challenge the previous token could not satisfy.
+    pub claims: Option<String>,
 }
 
 /// A completed sign-in: tokens and the checked ID token claims.
@@ -76,6 +78,9 @@ pub fn authorize_url(endpoints: &Endpoints, request: &SignInRequest, redirect_ur
         }
         if let Some(prompt) = request.prompt {
             query.append_pair("prompt", prompt);
+        }
+        if let Some(claims) = &request.claims {
+            query.append_pair("claims", &crate::oauth::challenge::merge_claims(Some(claims)));
         }
     }
     url

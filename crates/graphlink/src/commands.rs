@@ -75,7 +75,7 @@ impl Context {
 
 /// `graphlink connect`.
 pub async fn connect(context: &Context, timeout_secs: u64, login_hint: Option<String>) -> ExitCode {
-    let options = ConnectOptions { timeout: Duration::from_secs(timeout_secs), login_hint, browser: None };
+    let options = ConnectOptions { timeout: Duration::from_secs(timeout_secs), login_hint, ..ConnectOptions::default() };
     eprintln!("Opening the Microsoft sign-in page in your browser…");
     let result = context
         .link

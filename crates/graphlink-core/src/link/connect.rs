@@ -20,11 +20,14 @@ pub struct ConnectOptions {
     pub login_hint: Option<String>,
     /// Overrides `BROWSER` and the platform's default browser.
     pub browser: Option<BrowserCommand>,
+    /// Claims of a challenge that a refresh could not satisfy, sent to the
+    /// authorization endpoint so one sign-in fixes it.
+    pub claims: Option<String>,
 }
 
 impl Default for ConnectOptions {
     fn default() -> Self {
-        Self { timeout: signin::DEFAULT_TIMEOUT, login_hint: None, browser: None }
+        Self { timeout: signin::DEFAULT_TIMEOUT, login_hint: None, browser: None, claims: None }
     }
 }
 
@@ -71,6 +74,7 @@ impl Link {
             prompt: Some("select_account"),
             timeout: options.timeout,
             browser: options.browser.clone(),
+            claims: options.claims.clone(),
         };
         let now = || OffsetDateTime::now_utc().unix_timestamp();
         let signed_in = signin::sign_in(&self.http, endpoints, &request, now, on_open)

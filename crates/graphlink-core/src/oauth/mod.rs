@@ -1,6 +1,7 @@
 //! OAuth 2.0 and OpenID Connect pieces: the token endpoint client, the
 //! identity platform's error bodies and ID token claims.
 
+pub mod challenge;
 mod error;
 mod id_token;
 mod token;

@@ -11,6 +11,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use url::Url;
 
+use super::challenge;
 use super::error::{EntraError, TokenError};
 use crate::http::{self, TransportError};
 
@@ -91,22 +92,41 @@ impl TokenClient {
     ///
     /// Returns a [`TokenError`] for transport failures and error responses.
     pub async fn refresh(&self, refresh_token: &SecretString, scope: &str) -> Result<TokenResponse, TokenError> {
+        self.refresh_with_claims(refresh_token, scope, None).await
+    }
+
+    /// Redeems a refresh token, answering a claims challenge from Graph.
+    ///
+    /// # Errors
+    ///
+    /// Returns a [`TokenError`] for transport failures and error responses.
+    pub async fn refresh_with_claims(&self, refresh_token: &SecretString, scope: &str, challenge: Option<&str>) -> Result<TokenResponse, TokenError> {
+        let claims = challenge::merge_claims(challenge);
         self.post(&[
             ("grant_type", "refresh_token"),
             ("client_id", &self.client_id),
             ("refresh_token", refresh_token.expose_secret()),
             ("scope", scope),
             ("client_info", "1"),
+            ("claims", &claims),
         ])
         .await
     }
 
+    /// Posts a token request. Every request declares the `cp1` client
+    /// capability, so Graph sends claims challenges instead of silently
+    /// honouring a revoked token until it expires.
     async fn post(&self, form: &[(&str, &str)]) -> Result<TokenResponse, TokenError> {
+        let capabilities = challenge::client_capabilities();
+        let mut form = form.to_vec();
+        if !form.iter().any(|(name, _)| *name == "claims") {
+            form.push(("claims", &capabilities));
+        }
         let response = self
             .http
             .post(self.endpoint.clone())
             .header(reqwest::header::ACCEPT, "application/json")
-            .form(form)
+            .form(&form)
             .send()
             .await
             .map_err(|error| TransportError::from_reqwest(&error))?;
