@@ -5,7 +5,9 @@
 //! a missing or invalid token: every item then gets its own 401, the outer response is
 //! still 200. A malformed batch (bad JSON, more than 20 items, duplicate IDs, which
 //! compare case-insensitively) gets a single 400. Responses come back in shuffled order,
-//! as Graph promises no order.
+//! as Graph promises no order. Each item carries its own status, headers
+//! (`Retry-After`, `WWW-Authenticate`) and error body, so one item can be throttled or
+//! challenged while the others succeed.
 
 use std::collections::HashMap;
 
@@ -18,7 +20,11 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 use crate::errors::{GraphError, client_request_id};
-use crate::graph::{GraphCall, ODATA_JSON, execute, reply_response};
+use crate::graph::{
+    GraphCall, ODATA_JSON, RequestFault, error_response, execute, reply_response, request_fault,
+    token_owner,
+};
+use crate::server::close_connection;
 use crate::{App, ids};
 
 /// Graph's limit on items per batch.
@@ -50,45 +56,59 @@ pub(crate) async fn batch(State(app): State<App>, headers: HeaderMap, body: Byte
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok());
 
+    let owner = token_owner(&app, authorization);
+    if let Some(username) = &owner {
+        app.apply_latency(username).await;
+    }
+    if let Some(fault) = request_fault(&app, owner.as_deref()) {
+        count_batch(&app, owner.as_deref(), 1);
+        return match fault {
+            RequestFault::Reset => close_connection(),
+            RequestFault::Outage(error) => {
+                error_response(&app, &error, &request_id, &client_request_id)
+            }
+        };
+    }
+
     let outcome = parse(&body).map(|items| run(&app, &items, authorization, &client_request_id));
 
-    app.state.with_store(|store| {
-        store.stats.graph_requests += 1;
-        store.stats.batch_requests += 1;
-        match &outcome {
-            Ok((responses, _)) => {
-                let failed = responses
-                    .iter()
-                    .filter(|item| item["status"].as_u64().is_none_or(|status| status >= 400))
-                    .count();
-                store.stats.graph_errors += failed as u64;
-            }
-            Err(_) => store.stats.graph_errors += 1,
-        }
-    });
+    let failed = match &outcome {
+        Ok(responses) => responses
+            .iter()
+            .filter(|item| item["status"].as_u64().is_none_or(|status| status >= 400))
+            .count(),
+        Err(_) => 1,
+    };
+    count_batch(&app, owner.as_deref(), failed as u64);
 
-    let reply_headers = [
-        ("request-id", request_id.clone()),
-        ("client-request-id", client_request_id.clone()),
-        ("Cache-Control", "no-cache".to_owned()),
-        ("Content-Type", ODATA_JSON.to_owned()),
-    ];
     match outcome {
-        Ok((responses, username)) => {
-            if let Some(username) = username {
-                app.apply_latency(&username).await;
-            }
+        Ok(responses) => {
+            let reply_headers = [
+                ("request-id", request_id.clone()),
+                ("client-request-id", client_request_id.clone()),
+                ("Cache-Control", "no-cache".to_owned()),
+                ("Content-Type", ODATA_JSON.to_owned()),
+            ];
             reply_response(
                 StatusCode::OK,
                 &reply_headers,
                 &json!({ "responses": responses }),
             )
         }
-        Err(error) => {
-            let body = error.body(&request_id, &client_request_id);
-            reply_response(error.status, &reply_headers, &body)
-        }
+        Err(error) => error_response(&app, &error, &request_id, &client_request_id),
     }
+}
+
+/// Counts one batch request with `failed` failed items (or 1 for a batch that failed
+/// as a whole), for every user and for the owner of the outer token.
+fn count_batch(app: &App, username: Option<&str>, failed: u64) {
+    app.state.with_store(|store| {
+        store.count(username, |stats| {
+            stats.graph_requests += 1;
+            stats.batch_requests += 1;
+            stats.graph_errors += failed;
+        });
+    });
 }
 
 // NOTE: the messages of the whole-batch 400 errors below are approximations. Graph
@@ -144,16 +164,15 @@ fn parse(body: &[u8]) -> Result<Vec<BatchItem>, GraphError> {
 }
 
 /// Runs the items, each after the items it depends on, and returns their responses in
-/// shuffled order with the user of the first valid token.
+/// shuffled order.
 fn run(
     app: &App,
     items: &[BatchItem],
     authorization: Option<&str>,
     client_request_id: &str,
-) -> (Vec<Value>, Option<String>) {
+) -> Vec<Value> {
     let mut statuses: HashMap<String, u16> = HashMap::new();
     let mut responses = Vec::with_capacity(items.len());
-    let mut username = None;
 
     // Each pass runs every item whose dependencies have finished. A pass that runs
     // nothing means the remaining items depend on each other, and they fail with 424.
@@ -177,7 +196,7 @@ fn run(
                         .is_none_or(|status| *status >= 400)
                 });
             let response = if failed_dependency {
-                failed_dependency_response(&item.id, client_request_id)
+                failed_dependency_response(app, &item.id, client_request_id)
             } else {
                 let url = if item.url.starts_with('/') {
                     item.url.clone()
@@ -191,9 +210,6 @@ fn run(
                     client_request_id: Some(client_request_id),
                 };
                 let reply = execute(app, &call);
-                if username.is_none() {
-                    username.clone_from(&reply.username);
-                }
                 item_response(&item.id, reply.status, &reply.headers, reply.body)
             };
             let status = response["status"]
@@ -206,7 +222,7 @@ fn run(
     }
 
     responses.shuffle(&mut rand::rng());
-    (responses, username)
+    responses
 }
 
 fn item_response(id: &str, status: StatusCode, headers: &[(&str, String)], body: Value) -> Value {
@@ -218,7 +234,7 @@ fn item_response(id: &str, status: StatusCode, headers: &[(&str, String)], body:
     json!({ "id": id, "status": status.as_u16(), "headers": headers, "body": body })
 }
 
-fn failed_dependency_response(id: &str, client_request_id: &str) -> Value {
+fn failed_dependency_response(app: &App, id: &str, client_request_id: &str) -> Value {
     let error = GraphError::new(
         StatusCode::FAILED_DEPENDENCY,
         "FailedDependency",
@@ -228,6 +244,6 @@ fn failed_dependency_response(id: &str, client_request_id: &str) -> Value {
         "id": id,
         "status": error.status.as_u16(),
         "headers": { "Content-Type": ODATA_JSON },
-        "body": error.body(&ids::guid(), client_request_id),
+        "body": error.body(app.state.now_unix(), &ids::guid(), client_request_id),
     })
 }

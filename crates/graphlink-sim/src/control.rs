@@ -25,6 +25,7 @@ pub(crate) fn routes() -> Router<App> {
         )
         .route("/_sim/users/{username}/consent", delete(clear_consent))
         .route("/_sim/users/{username}/refresh-token", get(refresh_token))
+        .route("/_sim/users/{username}/stats", get(user_stats))
         .route("/_sim/stats", get(stats))
         .route("/_sim/settings", get(get_settings).put(put_settings))
 }
@@ -130,9 +131,18 @@ async fn put_faults(State(app): State<App>, Path(username): Path<String>, body: 
         Ok(faults) => faults,
         Err(message) => return invalid_json(&message),
     };
+    if let Err(message) = faults.validate() {
+        return control_error(StatusCode::BAD_REQUEST, "invalid_faults", message);
+    }
     with_user(&app, &username, || {
         app.state.set_faults(&username, faults);
         Json(app.state.faults(&username)).into_response()
+    })
+}
+
+async fn user_stats(State(app): State<App>, Path(username): Path<String>) -> Response {
+    with_user(&app, &username, || {
+        Json(app.state.user_stats(&username)).into_response()
     })
 }
 

@@ -1,13 +1,15 @@
 //! Error responses in the shapes Entra ID's token service and Microsoft Graph send.
 
+use std::borrow::Cow;
+
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 
-use crate::clock::{graph_date, now_unix, sts_timestamp};
-use crate::ids;
+use crate::clock::{graph_date, sts_timestamp};
+use crate::{App, ids};
 
 /// The `client-request-id` request header. Entra reports it as the correlation ID and
 /// Graph echoes it. Both generate one when it is absent.
@@ -56,14 +58,14 @@ struct Occurrence {
 }
 
 impl Occurrence {
-    fn new(client_request_id: Option<&str>) -> Self {
+    fn new(client_request_id: Option<&str>, now_unix: u64) -> Self {
         let correlation_id = client_request_id
             .filter(|id| ids::is_guid(id))
             .map_or_else(ids::guid, str::to_ascii_lowercase);
         Self {
             trace_id: ids::guid(),
             correlation_id,
-            timestamp: sts_timestamp(now_unix()),
+            timestamp: sts_timestamp(now_unix),
         }
     }
 }
@@ -118,12 +120,9 @@ impl StsError {
     }
 
     /// Renders the JSON response of the token and device code endpoints.
-    pub(crate) fn into_json_response(
-        self,
-        base_url: &str,
-        client_request_id: Option<&str>,
-    ) -> Response {
-        let occurrence = Occurrence::new(client_request_id);
+    pub(crate) fn into_json_response(self, app: &App, client_request_id: Option<&str>) -> Response {
+        let base_url = &app.base_url;
+        let occurrence = Occurrence::new(client_request_id, app.state.now_unix());
         tracing::info!(
             status = self.status.as_u16(),
             error = self.error,
@@ -161,8 +160,8 @@ impl StsError {
 
     /// Query parameters of an error redirect from `/authorize`:
     /// `error`, `error_description` (with trace lines, as Entra sends them), `error_uri`.
-    pub(crate) fn redirect_params(&self, base_url: &str) -> Vec<(String, String)> {
-        let occurrence = Occurrence::new(None);
+    pub(crate) fn redirect_params(&self, base_url: &str, now_unix: u64) -> Vec<(String, String)> {
+        let occurrence = Occurrence::new(None, now_unix);
         vec![
             ("error".to_owned(), self.error.to_owned()),
             (
@@ -172,6 +171,31 @@ impl StsError {
             ("error_uri".to_owned(), self.error_uri(base_url)),
         ]
     }
+}
+
+/// Renders an HTML error page with `status` (a 4xx or 5xx, else 503), as a reverse
+/// proxy or a maintenance page sends instead of the service's JSON.
+pub(crate) fn html_error_page(status: u16) -> Response {
+    let status = StatusCode::from_u16(status)
+        .ok()
+        .filter(|status| status.is_client_error() || status.is_server_error())
+        .unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
+    let title = format!(
+        "{} {}",
+        status.as_u16(),
+        status.canonical_reason().unwrap_or("Error")
+    );
+    let body = format!(
+        "<!DOCTYPE html>\n<html>\n<head><title>{title}</title></head>\n<body>\n<h1>{title}</h1>\n\
+         <p>The service is temporarily unavailable. Please try again later.</p>\n</body>\n</html>\n"
+    );
+    let mut response = (status, body).into_response();
+    insert_header(
+        response.headers_mut(),
+        header::CONTENT_TYPE.as_str(),
+        "text/html; charset=utf-8",
+    );
+    response
 }
 
 /// Headers of every token service JSON response, success or error.
@@ -204,35 +228,68 @@ pub(crate) fn insert_header(headers: &mut HeaderMap, name: &str, value: &str) {
 }
 
 /// A Microsoft Graph error: `{"error":{"code","message","innerError":{"date",
-/// "request-id","client-request-id"}}}`.
+/// "request-id","client-request-id"}}}`, with its `Retry-After` and `WWW-Authenticate`
+/// headers.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct GraphError {
     pub status: StatusCode,
-    pub code: &'static str,
+    pub code: Cow<'static, str>,
     pub message: String,
+    /// Extra `innerError` fields, such as the `code`, `message` and `status` of a 429.
+    pub inner: Vec<(&'static str, String)>,
+    pub retry_after_secs: Option<u64>,
+    /// `WWW-Authenticate` of a 401, when it differs from [`GRAPH_WWW_AUTHENTICATE`].
+    pub www_authenticate: Option<String>,
 }
 
 impl GraphError {
-    pub(crate) fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+    pub(crate) fn new(
+        status: StatusCode,
+        code: impl Into<Cow<'static, str>>,
+        message: impl Into<String>,
+    ) -> Self {
         Self {
             status,
-            code,
+            code: code.into(),
             message: message.into(),
+            inner: Vec::new(),
+            retry_after_secs: None,
+            www_authenticate: None,
         }
     }
 
-    pub(crate) fn body(&self, request_id: &str, client_request_id: &str) -> Value {
+    pub(crate) fn body(&self, now_unix: u64, request_id: &str, client_request_id: &str) -> Value {
+        let mut inner = Map::new();
+        inner.insert("date".into(), json!(graph_date(now_unix)));
+        inner.insert("request-id".into(), json!(request_id));
+        inner.insert("client-request-id".into(), json!(client_request_id));
+        for (name, value) in &self.inner {
+            inner.insert((*name).to_owned(), json!(value));
+        }
         json!({
             "error": {
                 "code": self.code,
                 "message": self.message,
-                "innerError": {
-                    "date": graph_date(now_unix()),
-                    "request-id": request_id,
-                    "client-request-id": client_request_id,
-                }
+                "innerError": inner,
             }
         })
+    }
+
+    /// Returns the response headers this error adds: `WWW-Authenticate` for a 401 and
+    /// `Retry-After` when set.
+    pub(crate) fn headers(&self) -> Vec<(&'static str, String)> {
+        let mut headers = Vec::new();
+        if self.status == StatusCode::UNAUTHORIZED {
+            let challenge = self
+                .www_authenticate
+                .clone()
+                .unwrap_or_else(|| GRAPH_WWW_AUTHENTICATE.to_owned());
+            headers.push(("WWW-Authenticate", challenge));
+        }
+        if let Some(secs) = self.retry_after_secs {
+            headers.push(("Retry-After", secs.to_string()));
+        }
+        headers
     }
 
     pub(crate) fn access_token_empty() -> Self {

@@ -9,13 +9,17 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{any, post};
 use serde_json::Value;
 
-use crate::clock::now_unix;
-use crate::errors::{GRAPH_WWW_AUTHENTICATE, GraphError, client_request_id, insert_header};
-use crate::model::Capability;
+use crate::errors::{GraphError, client_request_id, insert_header};
+use crate::model::{Capability, GraphFault};
 use crate::scopes::GRAPH_RESOURCE;
+use crate::server::close_connection;
+use crate::store::{AccessGrant, Cutoff, UserRecord};
 use crate::{App, batch, ids};
 
+mod faults;
 mod resources;
+
+use faults::ChallengeReason;
 
 /// `Content-Type` of Graph's JSON responses.
 pub(crate) const ODATA_JSON: &str = "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8";
@@ -58,11 +62,7 @@ pub(crate) fn execute(app: &App, call: &GraphCall<'_>) -> GraphReply {
         ("Cache-Control", "no-cache".to_owned()),
     ];
 
-    let authenticated = authenticate(app, call.authorization);
-    let username = authenticated
-        .as_ref()
-        .ok()
-        .map(|caller| caller.username.clone());
+    let (username, authenticated) = authenticate(app, call.authorization);
     let result = authenticated.and_then(|caller| resources::serve(app, &caller, call));
 
     let (status, body) = match result {
@@ -73,15 +73,14 @@ pub(crate) fn execute(app: &App, call: &GraphCall<'_>) -> GraphReply {
         Err(error) => {
             tracing::info!(
                 status = error.status.as_u16(),
-                code = error.code,
+                code = %error.code,
                 username = username.as_deref().unwrap_or("-"),
                 %request_id,
                 "Graph request rejected"
             );
-            if error.status == StatusCode::UNAUTHORIZED {
-                headers.push(("WWW-Authenticate", GRAPH_WWW_AUTHENTICATE.to_owned()));
-            }
-            (error.status, error.body(&request_id, &client_request_id))
+            headers.extend(error.headers());
+            let body = error.body(app.state.now_unix(), &request_id, &client_request_id);
+            (error.status, body)
         }
     };
     headers.push(("Content-Type", ODATA_JSON.to_owned()));
@@ -99,33 +98,48 @@ pub(crate) struct Caller {
     pub username: String,
     pub scopes: Vec<String>,
     pub forbidden: Vec<Capability>,
+    pub graph_errors: Vec<GraphFault>,
 }
 
-fn authenticate(app: &App, authorization: Option<&str>) -> Result<Caller, GraphError> {
-    let token = authorization
+/// Extracts the token of a `Bearer` authorization header.
+fn bearer_token(authorization: Option<&str>) -> Option<&str> {
+    authorization
         .and_then(|value| {
             let (scheme, token) = value.trim().split_once(' ')?;
             scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
         })
         .filter(|token| !token.is_empty())
-        .ok_or_else(GraphError::access_token_empty)?;
+}
+
+/// Checks the access token. Returns the user it was issued to whenever the token is
+/// known, even when it is rejected, so requests with expired or challenged tokens
+/// still count for that user.
+fn authenticate(
+    app: &App,
+    authorization: Option<&str>,
+) -> (Option<String>, Result<Caller, GraphError>) {
+    let Some(token) = bearer_token(authorization) else {
+        return (None, Err(GraphError::access_token_empty()));
+    };
 
     app.state.with_store(|store| {
-        let grant = store
-            .access_tokens
-            .get(token)
-            .ok_or_else(GraphError::token_unparsable)?;
-        if now_unix() >= grant.expires_unix {
-            return Err(GraphError::token_expired());
+        let Some(grant) = store.access_tokens.get(token) else {
+            return (None, Err(GraphError::token_unparsable()));
+        };
+        let username = Some(grant.username.clone());
+        if store.now_unix() >= grant.expires_unix {
+            return (username, Err(GraphError::token_expired()));
         }
         if !grant.audience.eq_ignore_ascii_case(GRAPH_RESOURCE) {
-            return Err(GraphError::invalid_audience());
+            return (username, Err(GraphError::invalid_audience()));
         }
-        let forbidden = store
-            .user(&grant.username)
-            .map(|record| record.faults.graph_forbidden.clone())
-            .unwrap_or_default();
-        Ok(Caller {
+        let Some(record) = store.user(&grant.username) else {
+            return (username, Err(GraphError::token_unparsable()));
+        };
+        if let Some(error) = claims_challenge_for(grant, record) {
+            return (username, Err(error));
+        }
+        let caller = Caller {
             username: grant.username.clone(),
             scopes: grant
                 .scopes
@@ -133,9 +147,78 @@ fn authenticate(app: &App, authorization: Option<&str>) -> Result<Caller, GraphE
                 .into_iter()
                 .map(str::to_owned)
                 .collect(),
-            forbidden,
-        })
+            forbidden: record.faults.graph_forbidden.clone(),
+            graph_errors: record.faults.graph_errors.clone(),
+        };
+        (username, Ok(caller))
     })
+}
+
+/// Continuous access evaluation: Graph challenges a CAE-capable token issued before
+/// the user's sessions were revoked or before a policy change. Tokens without the
+/// `cp1` capability are never challenged and stay valid until they expire.
+fn claims_challenge_for(grant: &AccessGrant, record: &UserRecord) -> Option<GraphError> {
+    if !grant.is_cae_capable() {
+        return None;
+    }
+    let issued_before = |cutoff: &Cutoff| cutoff.seq > grant.issued_seq;
+    if let Some(revoked) = record.revoked.filter(issued_before) {
+        return Some(faults::claims_challenge(
+            ChallengeReason::Revoked,
+            revoked.at_unix,
+        ));
+    }
+    record
+        .policy_changed
+        .filter(issued_before)
+        .map(|changed| faults::claims_challenge(ChallengeReason::PolicyChanged, changed.at_unix))
+}
+
+/// Returns the user an access token was issued to, whether or not it is still valid.
+pub(crate) fn token_owner(app: &App, authorization: Option<&str>) -> Option<String> {
+    let token = bearer_token(authorization)?;
+    app.state.with_store(|store| {
+        store
+            .access_tokens
+            .get(token)
+            .map(|grant| grant.username.clone())
+    })
+}
+
+/// A fault that fails a whole Graph request, `$batch` included, before any item runs.
+pub(crate) enum RequestFault {
+    /// Close the connection without a response.
+    Reset,
+    /// Answer with this error.
+    Outage(GraphError),
+}
+
+pub(crate) fn request_fault(app: &App, username: Option<&str>) -> Option<RequestFault> {
+    let faults = app.state.faults(username?);
+    if faults.graph_reset {
+        return Some(RequestFault::Reset);
+    }
+    faults.graph_outage.map(|status| {
+        RequestFault::Outage(faults::outage(status, faults.graph_outage_retry_after_secs))
+    })
+}
+
+/// Renders a Graph error as a whole response, with Graph's headers.
+pub(crate) fn error_response(
+    app: &App,
+    error: &GraphError,
+    request_id: &str,
+    client_request_id: &str,
+) -> Response {
+    let mut headers = vec![
+        ("request-id", request_id.to_owned()),
+        ("client-request-id", client_request_id.to_owned()),
+        ("Cache-Control", "no-cache".to_owned()),
+        ("Content-Type", ODATA_JSON.to_owned()),
+    ];
+    headers.extend(error.headers());
+    let body = error.body(app.state.now_unix(), request_id, client_request_id);
+    reply_response(error.status, &headers, &body)
 }
 
 /// Any request under `/v1.0/` except `$batch`.
@@ -161,18 +244,39 @@ async fn call(
         client_request_id: client_request_id.as_deref(),
     };
 
-    let reply = execute(&app, &graph_call);
-
-    app.state.with_store(|store| {
-        store.stats.graph_requests += 1;
-        if !reply.status.is_success() {
-            store.stats.graph_errors += 1;
-        }
-    });
-    if let Some(username) = &reply.username {
+    let owner = token_owner(&app, authorization);
+    if let Some(username) = &owner {
         app.apply_latency(username).await;
     }
+    if let Some(fault) = request_fault(&app, owner.as_deref()) {
+        count_request(&app, owner.as_deref(), false);
+        return match fault {
+            RequestFault::Reset => close_connection(),
+            RequestFault::Outage(error) => {
+                let request_id = ids::guid();
+                let client_request_id = graph_call
+                    .client_request_id
+                    .map_or_else(|| request_id.clone(), str::to_owned);
+                error_response(&app, &error, &request_id, &client_request_id)
+            }
+        };
+    }
+
+    let reply = execute(&app, &graph_call);
+
+    count_request(&app, reply.username.as_deref(), reply.status.is_success());
     reply_response(reply.status, &reply.headers, &reply.body)
+}
+
+fn count_request(app: &App, username: Option<&str>, succeeded: bool) {
+    app.state.with_store(|store| {
+        store.count(username, |stats| {
+            stats.graph_requests += 1;
+            if !succeeded {
+                stats.graph_errors += 1;
+            }
+        });
+    });
 }
 
 pub(crate) fn reply_response(

@@ -31,6 +31,7 @@ mod aadsts;
 mod batch;
 mod clock;
 mod control;
+mod entra_errors;
 mod errors;
 mod graph;
 pub mod html_form;
@@ -43,9 +44,10 @@ mod server;
 mod state;
 mod store;
 
+pub use entra_errors::{entra_error_codes, entra_error_for};
 pub use model::{
-    Capability, DEFAULT_PASSWORD, Faults, Settings, SettingsUpdate, SimUser, Stats, TokenFault,
-    UserSpec,
+    Capability, DEFAULT_PASSWORD, Faults, GraphFault, Settings, SettingsUpdate, SimUser, Stats,
+    TokenFault, UserSpec,
 };
 pub use server::{SimHandle, serve};
 pub use state::SimState;

@@ -46,9 +46,91 @@ pub struct Faults {
     pub graph_forbidden: Vec<Capability>,
     /// Delay added to every identity and Graph response for this user, in milliseconds.
     pub latency_ms: u64,
+    /// Every refresh grant of this user fails with the token endpoint error for this
+    /// AADSTS code, as [`crate::entra_error_for`] lists it. Authorization code and
+    /// device code grants are not affected.
+    pub refresh_error: Option<u32>,
+    /// Graph calls of a capability fail with the given status and code, also inside
+    /// `$batch`, where each item gets its own error.
+    pub graph_errors: Vec<GraphFault>,
+    /// Every Graph request of this user, `$batch` included, fails as a whole with this
+    /// 5xx status and Graph's error JSON.
+    pub graph_outage: Option<u16>,
+    /// `Retry-After` of the `graph_outage` responses, in seconds. Absent sends none.
+    pub graph_outage_retry_after_secs: Option<u64>,
+    /// Graph closes this user's connections without sending a response.
+    pub graph_reset: bool,
+    /// A Conditional Access policy changed: Graph answers every CAE-capable access token
+    /// issued before this fault was set with a claims challenge
+    /// (`TokenCreatedWithOutdatedPolicies`). Tokens issued later pass.
+    pub cae_challenge: bool,
+    /// A Conditional Access policy blocks the device code flow for this user: after
+    /// signing in at `/devicelogin` the page shows AADSTS53003, and polling fails with
+    /// `invalid_grant`, suberror `message_only`, AADSTS53003. Browser sign-in still works.
+    pub device_code_blocked: bool,
 }
 
-/// A transient token endpoint failure.
+impl Faults {
+    /// Checks the values a client could not act on: an AADSTS code missing from the
+    /// catalogue, a Graph error status outside 400–599 or without a code, and a
+    /// `graph_outage` status outside 500–599.
+    ///
+    /// # Errors
+    ///
+    /// Returns a message naming the invalid field and value.
+    pub fn validate(&self) -> Result<(), String> {
+        if let Some(code) = self.refresh_error
+            && crate::entra_errors::entra_error_for(code).is_none()
+        {
+            return Err(format!(
+                "\"refresh_error\": AADSTS{code} is not in the simulator's catalogue. Known codes: {}.",
+                crate::entra_errors::entra_error_codes()
+                    .iter()
+                    .map(u32::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
+        for fault in &self.graph_errors {
+            if !(400..=599).contains(&fault.status) {
+                return Err(format!(
+                    "\"graph_errors\": status {} is not an error status (400-599).",
+                    fault.status
+                ));
+            }
+            if fault.code.trim().is_empty() {
+                return Err(
+                    "\"graph_errors\": \"code\" must name Graph's error code, such as \"TooManyRequests\"."
+                        .to_owned(),
+                );
+            }
+        }
+        if let Some(status) = self.graph_outage
+            && !(500..=599).contains(&status)
+        {
+            return Err(format!(
+                "\"graph_outage\": status {status} is not a server error status (500-599)."
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// A Graph error injected into every call of one capability.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GraphFault {
+    pub capability: Capability,
+    /// HTTP status of the call, or of the batch item.
+    pub status: u16,
+    /// Graph's `error.code`, such as `TooManyRequests`, `MailboxNotEnabledForRESTAPI` or
+    /// `serviceNotAvailable`. Known codes get Graph's message text.
+    pub code: String,
+    /// Sent as `Retry-After`, in seconds.
+    #[serde(default)]
+    pub retry_after_secs: Option<u64>,
+}
+
+/// A transient token endpoint failure, applied to every token request of the user.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum TokenFault {
@@ -56,6 +138,13 @@ pub enum TokenFault {
     ServerError { status: u16 },
     /// HTTP 429 with `Retry-After: retry_after_secs`.
     Throttled { retry_after_secs: u64 },
+    /// HTTP `status` with an HTML error page, as a proxy or an outage page sends.
+    ServerErrorHtml { status: u16 },
+    /// The connection is closed without any HTTP response.
+    Reset,
+    /// The response is delayed by `secs` seconds, then sent as without the fault, so a
+    /// client with a shorter timeout gives up first.
+    Hang { secs: u64 },
 }
 
 /// A group of Graph calls that a fault can forbid.
@@ -70,7 +159,8 @@ pub enum Capability {
     Calendar,
 }
 
-/// Request counters since the simulator state was created.
+/// Request counters since the simulator state was created, for all users or, through
+/// [`crate::SimState::user_stats`], for one.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Stats {
     /// `GET /{tenant}/oauth2/v2.0/authorize` requests.

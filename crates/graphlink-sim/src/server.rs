@@ -1,14 +1,20 @@
 //! Serving the router on a TCP port, and stopping it.
 
+use std::convert::Infallible;
 use std::io;
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use axum::Router;
+use axum::http::{Request, StatusCode};
+use axum::response::{IntoResponse, Response};
+use hyper::body::Incoming;
+use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use hyper_util::service::TowerToHyperService;
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::oneshot;
+use tokio::sync::{Notify, oneshot};
 use tokio::task::{JoinHandle, JoinSet};
+use tower::ServiceExt as _;
 
 use crate::{SimState, router};
 
@@ -122,13 +128,46 @@ async fn accept_loop(listener: TcpListener, app: Router, mut stop_rx: oneshot::R
     connections.shutdown().await;
 }
 
+/// Marks a response that must not be sent: the connection is closed instead, as when
+/// a server crashes or a middlebox drops the connection.
+#[derive(Debug, Clone, Copy)]
+struct CloseConnection;
+
+/// Returns a response that makes [`serve`] close the connection without sending
+/// anything. A router used without [`serve`] sends it as an empty 502.
+pub(crate) fn close_connection() -> Response {
+    let mut response = StatusCode::BAD_GATEWAY.into_response();
+    response.extensions_mut().insert(CloseConnection);
+    response
+}
+
 async fn serve_connection(stream: TcpStream, app: Router) {
-    let service = TowerToHyperService::new(app);
-    let result = hyper::server::conn::http1::Builder::new()
+    let close = Arc::new(Notify::new());
+    let close_requested = Arc::clone(&close);
+    let service = service_fn(move |request: Request<Incoming>| {
+        let app = app.clone();
+        let close = Arc::clone(&close_requested);
+        async move {
+            let response = app.oneshot(request).await?;
+            if response.extensions().get::<CloseConnection>().is_some() {
+                // Wake the connection task, which drops the connection and with it
+                // this future, so the response is never written.
+                close.notify_one();
+                std::future::pending::<()>().await;
+            }
+            Ok::<_, Infallible>(response)
+        }
+    });
+
+    let connection = hyper::server::conn::http1::Builder::new()
         .timer(TokioTimer::new())
-        .serve_connection(TokioIo::new(stream), service)
-        .await;
-    if let Err(error) = result {
-        tracing::debug!(%error, "connection ended with an error");
+        .serve_connection(TokioIo::new(stream), service);
+    tokio::select! {
+        result = connection => {
+            if let Err(error) = result {
+                tracing::debug!(%error, "connection ended with an error");
+            }
+        }
+        () = close.notified() => tracing::debug!("connection closed without a response"),
     }
 }

@@ -1,8 +1,9 @@
 //! [`SimState`]: the simulator's shared state and the operations of the control API.
 
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::SystemTime;
 
-use crate::clock::now_unix;
+use crate::clock::{Clock, unix_seconds};
 use crate::ids;
 use crate::jwt::SigningKey;
 use crate::model::{DEFAULT_PASSWORD, Faults, Settings, SettingsUpdate, SimUser, Stats, UserSpec};
@@ -108,6 +109,8 @@ impl SimState {
                     revoked: None,
                     expired: None,
                     latest_refresh_token: None,
+                    policy_changed: None,
+                    stats: Stats::default(),
                 });
             record.user.display_name = display_name;
             record.user.password = password;
@@ -129,14 +132,15 @@ impl SimState {
     }
 
     /// Simulates an admin password reset: every refresh token issued so far fails with
-    /// AADSTS50173 (`invalid_grant`, `bad_token`). Access tokens stay valid until they
-    /// expire, as on Entra without continuous access evaluation. Unknown users are
-    /// ignored.
+    /// AADSTS50173 (`invalid_grant`, `bad_token`). Graph answers CAE-capable access
+    /// tokens issued so far with a claims challenge. Other access tokens stay valid
+    /// until they expire, as on Entra without continuous access evaluation. Unknown
+    /// users are ignored.
     pub fn revoke(&self, username: &str) {
         self.with_store(|store| {
             let cutoff = Cutoff {
                 seq: store.next_seq(),
-                at_unix: now_unix(),
+                at_unix: store.now_unix(),
             };
             if let Some(record) = store.user_mut(username) {
                 record.revoked = Some(cutoff);
@@ -150,7 +154,7 @@ impl SimState {
         self.with_store(|store| {
             let cutoff = Cutoff {
                 seq: store.next_seq(),
-                at_unix: now_unix(),
+                at_unix: store.now_unix(),
             };
             if let Some(record) = store.user_mut(username) {
                 record.expired = Some(cutoff);
@@ -158,10 +162,22 @@ impl SimState {
         });
     }
 
-    /// Replaces the faults of a user. Unknown users are ignored.
+    /// Replaces the faults of a user. Unknown users are ignored. Switching
+    /// `cae_challenge` on marks the moment of the policy change: access tokens issued
+    /// before it are challenged. [`Faults::validate`] lists the values the control API
+    /// rejects.
     pub fn set_faults(&self, username: &str, faults: Faults) {
         self.with_store(|store| {
+            let cutoff = Cutoff {
+                seq: store.next_seq(),
+                at_unix: store.now_unix(),
+            };
             if let Some(record) = store.user_mut(username) {
+                if !faults.cae_challenge {
+                    record.policy_changed = None;
+                } else if !record.faults.cae_challenge {
+                    record.policy_changed = Some(cutoff);
+                }
                 record.faults = faults;
             }
         });
@@ -198,8 +214,48 @@ impl SimState {
         })
     }
 
+    /// Returns the counters of every request since the state was created.
     pub fn stats(&self) -> Stats {
         self.with_store(|store| store.stats.clone())
+    }
+
+    /// Returns the counters of the requests attributed to one user: token requests
+    /// once the code, refresh token or device code names the user, sign-ins, and Graph
+    /// requests whose access token belongs to the user (valid, expired or challenged).
+    /// `authorize_requests` and `device_code_requests` stay 0, because those requests
+    /// do not name a user yet. An unknown user gets zeros.
+    pub fn user_stats(&self, username: &str) -> Stats {
+        self.with_store(|store| {
+            store
+                .user(username)
+                .map(|record| record.stats.clone())
+                .unwrap_or_default()
+        })
+    }
+
+    /// Replaces the clock that the simulator reads for token lifetimes, code and
+    /// device code expiry, refresh token inactivity, revocation times and the
+    /// timestamps of error responses. The default is the system clock. The function
+    /// is called with the state locked, so it must not call into this `SimState`.
+    pub fn set_clock(&self, clock: Arc<dyn Fn() -> SystemTime + Send + Sync>) {
+        self.with_store(|store| store.clock = Clock::new(clock));
+    }
+
+    /// Returns the simulator's current time in Unix seconds.
+    pub(crate) fn now_unix(&self) -> u64 {
+        let clock = self.with_store(|store| store.clock.clone());
+        unix_seconds(clock.now())
+    }
+
+    /// Returns the client capabilities (`xms_cc` values, such as `cp1`) that the
+    /// request for `access_token` declared, or `None` for an unknown token.
+    pub fn client_capabilities(&self, access_token: &str) -> Option<Vec<String>> {
+        self.with_store(|store| {
+            store
+                .access_tokens
+                .get(access_token)
+                .map(|grant| grant.client_capabilities.clone())
+        })
     }
 
     /// Sets `expires_in` of access tokens issued from now on, in seconds.

@@ -2,9 +2,9 @@
 //! sign-ins, codes and tokens.
 
 use std::collections::HashMap;
-use std::time::Instant;
+use std::time::SystemTime;
 
-use crate::clock::now_unix;
+use crate::clock::{Clock, unix_seconds};
 use crate::ids;
 use crate::model::{Faults, Settings, SimUser, Stats};
 use crate::scopes::{RequestedScopes, ScopeSet};
@@ -31,6 +31,11 @@ pub(crate) struct UserRecord {
     /// Set to simulate 90 days of inactivity: older refresh tokens fail with AADSTS700082.
     pub expired: Option<Cutoff>,
     pub latest_refresh_token: Option<String>,
+    /// Set when the `cae_challenge` fault is switched on: Graph challenges CAE-capable
+    /// access tokens issued before it.
+    pub policy_changed: Option<Cutoff>,
+    /// Requests attributed to this user.
+    pub stats: Stats,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -118,6 +123,9 @@ pub(crate) struct RefreshGrant {
     pub scopes: RequestedScopes,
     pub issued_seq: u64,
     pub issued_unix: u64,
+    /// Last successful redemption, or the issue time. Refresh tokens unused for 90 days
+    /// expire (AADSTS700082).
+    pub last_used_unix: u64,
 }
 
 #[derive(Debug, Clone)]
@@ -125,14 +133,30 @@ pub(crate) struct AccessGrant {
     pub username: String,
     pub audience: String,
     pub scopes: ScopeSet,
+    pub issued_seq: u64,
     pub expires_unix: u64,
+    /// The `xms_cc` values the token request declared. `cp1` makes the token
+    /// CAE-capable: Graph may answer it with a claims challenge.
+    pub client_capabilities: Vec<String>,
+}
+
+impl AccessGrant {
+    pub(crate) fn is_cae_capable(&self) -> bool {
+        self.client_capabilities
+            .iter()
+            .any(|capability| capability.eq_ignore_ascii_case("cp1"))
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum DeviceStatus {
     Pending,
-    Approved { username: String },
+    Approved {
+        username: String,
+    },
     Declined,
+    /// A Conditional Access policy blocked the sign-in (`device_code_blocked` fault).
+    Blocked,
 }
 
 #[derive(Debug, Clone)]
@@ -143,8 +167,10 @@ pub(crate) struct DeviceGrant {
     pub user_code: String,
     pub expires_unix: u64,
     pub interval_secs: u64,
-    pub last_poll: Option<Instant>,
+    pub last_poll: Option<SystemTime>,
     pub status: DeviceStatus,
+    /// The `claims` parameter of the device code request.
+    pub claims: Option<String>,
 }
 
 /// Everything the simulator remembers. Guarded by one mutex in [`crate::SimState`];
@@ -165,6 +191,7 @@ pub(crate) struct Store {
     pub device_codes: HashMap<String, DeviceGrant>,
     pub settings: Settings,
     pub stats: Stats,
+    pub clock: Clock,
     seq: u64,
 }
 
@@ -182,6 +209,7 @@ impl Store {
             device_codes: HashMap::new(),
             settings: Settings::default(),
             stats: Stats::default(),
+            clock: Clock::system(),
             seq: 0,
         }
     }
@@ -190,6 +218,25 @@ impl Store {
     pub(crate) fn next_seq(&mut self) -> u64 {
         self.seq += 1;
         self.seq
+    }
+
+    /// Returns the simulator's current time. The clock function runs with the store
+    /// locked, so it must not call back into the simulator.
+    pub(crate) fn now(&self) -> SystemTime {
+        self.clock.now()
+    }
+
+    pub(crate) fn now_unix(&self) -> u64 {
+        unix_seconds(self.now())
+    }
+
+    /// Applies `update` to the global counters and, when the user is known, to the
+    /// user's own.
+    pub(crate) fn count(&mut self, username: Option<&str>, update: impl Fn(&mut Stats)) {
+        update(&mut self.stats);
+        if let Some(record) = username.and_then(|username| self.user_mut(username)) {
+            update(&mut record.stats);
+        }
     }
 
     pub(crate) fn user(&self, username: &str) -> Option<&UserRecord> {
@@ -281,7 +328,7 @@ impl Store {
 
     /// Drops pending sign-ins older than an hour, so abandoned ones do not pile up.
     pub(crate) fn prune_flows(&mut self) {
-        let now = now_unix();
+        let now = self.now_unix();
         self.flows
             .retain(|_, flow| now.saturating_sub(flow.created_unix) < FLOW_LIFETIME_SECS);
     }

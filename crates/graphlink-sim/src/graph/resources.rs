@@ -17,7 +17,7 @@ use sha2::{Digest as _, Sha256};
 
 use crate::App;
 use crate::errors::GraphError;
-use crate::graph::{Caller, GraphCall};
+use crate::graph::{Caller, GraphCall, faults};
 use crate::ids::b64url;
 use crate::model::{Capability, SimUser};
 
@@ -106,6 +106,13 @@ pub(crate) fn serve(app: &App, caller: &Caller, call: &GraphCall<'_>) -> Result<
             Capability::Profile => GraphError::insufficient_privileges(),
             Capability::Mail | Capability::Calendar => GraphError::access_denied(),
         });
+    }
+    if let Some(fault) = caller
+        .graph_errors
+        .iter()
+        .find(|fault| fault.capability == capability)
+    {
+        return Err(faults::injected(fault));
     }
 
     let user = app

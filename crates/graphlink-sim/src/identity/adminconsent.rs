@@ -8,7 +8,6 @@ use std::collections::HashMap;
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
 
-use crate::clock::now_unix;
 use crate::identity::{check_tenant_and_client, flow, pages, param, redirect};
 use crate::scopes::{RequestedScopes, ScopeError};
 use crate::store::{Flow, FlowKind, ResponseMode, Step};
@@ -41,7 +40,7 @@ pub(crate) async fn admin_consent(
                 ScopeError::DefaultMixed(scope) => aadsts::invalid_scope(&scope),
             };
             return redirect::deliver_error(
-                &app.base_url,
+                &app,
                 redirect_uri,
                 ResponseMode::Query,
                 &error,
@@ -66,7 +65,7 @@ pub(crate) async fn admin_consent(
         username: None,
         step: Step::SignIn,
         consent_shown: false,
-        created_unix: now_unix(),
+        created_unix: app.state.now_unix(),
     };
     flow::start(&app, new_flow)
 }

@@ -9,7 +9,6 @@ use std::collections::HashMap;
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
 
-use crate::clock::now_unix;
 use crate::errors::StsError;
 use crate::identity::{check_tenant_and_client, flow, pages, param, redirect};
 use crate::scopes::{RequestedScopes, ScopeError};
@@ -45,7 +44,7 @@ pub(crate) async fn authorize(
         Some(_) => {
             let error = aadsts::malformed_request();
             return redirect::deliver_error(
-                &app.base_url,
+                &app,
                 redirect_uri,
                 ResponseMode::Query,
                 &error,
@@ -55,14 +54,7 @@ pub(crate) async fn authorize(
         }
     };
     let reject = |error: StsError| {
-        redirect::deliver_error(
-            &app.base_url,
-            redirect_uri,
-            mode,
-            &error,
-            &[],
-            state.as_deref(),
-        )
+        redirect::deliver_error(&app, redirect_uri, mode, &error, &[], state.as_deref())
     };
 
     let request = match validate(&params, redirect_uri, state.clone(), mode) {
@@ -92,7 +84,7 @@ pub(crate) async fn authorize(
         username: None,
         step: Step::SignIn,
         consent_shown: false,
-        created_unix: now_unix(),
+        created_unix: app.state.now_unix(),
     };
     let response = flow::start(&app, new_flow);
 

@@ -1,7 +1,7 @@
 //! The device code flow: `POST /{tenant}/oauth2/v2.0/devicecode`, the `/devicelogin`
 //! page, and redeeming device codes at the token endpoint.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::Json;
 use axum::body::Bytes;
@@ -9,10 +9,9 @@ use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
-use crate::clock::now_unix;
 use crate::errors::{ClientRequestId, insert_sts_headers};
 use crate::identity::token::{Outcome, TokenRequest};
-use crate::identity::{check_tenant_and_client, flow, pages, param, parse_form};
+use crate::identity::{check_tenant_and_client, claims, flow, pages, param, parse_form};
 use crate::scopes::{RequestedScopes, ScopeError};
 use crate::store::{DeviceGrant, DeviceStatus, Flow, FlowKind, Step, Store};
 use crate::{App, aadsts, ids};
@@ -29,17 +28,22 @@ pub(crate) async fn device_code(
     let client_request_id = client_request_id.as_deref();
 
     if let Err(error) = check_tenant_and_client(&app, &tenant, param(&params, "client_id")) {
-        return error.into_json_response(&app.base_url, client_request_id);
+        return error.into_json_response(&app, client_request_id);
+    }
+    let claims = param(&params, "claims").map(str::to_owned);
+    if claims
+        .as_deref()
+        .is_some_and(|claims| claims::client_capabilities(claims).is_err())
+    {
+        return aadsts::malformed_request().into_json_response(&app, client_request_id);
     }
     let scopes = match RequestedScopes::parse(param(&params, "scope").unwrap_or_default()) {
         Ok(scopes) => scopes,
         Err(ScopeError::Missing) => {
-            return aadsts::missing_parameter("scope")
-                .into_json_response(&app.base_url, client_request_id);
+            return aadsts::missing_parameter("scope").into_json_response(&app, client_request_id);
         }
         Err(ScopeError::DefaultMixed(scope)) => {
-            return aadsts::invalid_scope(&scope)
-                .into_json_response(&app.base_url, client_request_id);
+            return aadsts::invalid_scope(&scope).into_json_response(&app, client_request_id);
         }
     };
 
@@ -51,10 +55,11 @@ pub(crate) async fn device_code(
         tenant,
         scopes,
         user_code: user_code.clone(),
-        expires_unix: now_unix() + settings.device_code_lifetime_secs,
+        expires_unix: app.state.now_unix() + settings.device_code_lifetime_secs,
         interval_secs: settings.device_code_interval_secs,
         last_poll: None,
         status: DeviceStatus::Pending,
+        claims,
     };
     app.state
         .with_store(|store| store.device_codes.insert(device_code.clone(), grant));
@@ -89,7 +94,7 @@ pub(crate) async fn submit_code(State(app): State<App>, body: Bytes) -> Response
         .unwrap_or_default();
 
     let found = app.state.with_store(|store| {
-        let now = now_unix();
+        let now = store.now_unix();
         store.device_codes.iter().find_map(|(device_code, grant)| {
             let usable = grant.status == DeviceStatus::Pending && grant.expires_unix > now;
             (usable && grant.user_code.eq_ignore_ascii_case(&typed))
@@ -114,7 +119,7 @@ pub(crate) async fn submit_code(State(app): State<App>, body: Bytes) -> Response
         username: None,
         step: Step::SignIn,
         consent_shown: false,
-        created_unix: now_unix(),
+        created_unix: app.state.now_unix(),
     };
     flow::start(&app, new_flow)
 }
@@ -127,21 +132,24 @@ pub(crate) fn redeem(request: &TokenRequest<'_>, store: &mut Store) -> Outcome {
     let Some(device_code) = param(request.params, "device_code") else {
         return Outcome::failed(None, aadsts::missing_parameter("device_code"));
     };
+    let now = store.now();
+    let now_unix = store.now_unix();
     let Some(grant) = store.device_codes.get_mut(device_code) else {
         return Outcome::failed(None, aadsts::bad_verification_code());
     };
     if !grant.client_id.eq_ignore_ascii_case(request.client_id()) {
         return Outcome::failed(None, aadsts::bad_verification_code());
     }
-    if now_unix() >= grant.expires_unix {
+    if now_unix >= grant.expires_unix {
         return Outcome::failed(None, aadsts::device_code_expired());
     }
 
-    let now = Instant::now();
+    // A clock that went backwards counts as too soon.
     let interval = Duration::from_secs(grant.interval_secs);
-    let too_soon = grant
-        .last_poll
-        .is_some_and(|last| now.duration_since(last) < interval);
+    let too_soon = grant.last_poll.is_some_and(|last| {
+        now.duration_since(last)
+            .map_or(true, |elapsed| elapsed < interval)
+    });
     grant.last_poll = Some(now);
     if too_soon {
         return Outcome::failed(None, aadsts::slow_down());
@@ -150,14 +158,22 @@ pub(crate) fn redeem(request: &TokenRequest<'_>, store: &mut Store) -> Outcome {
     let username = match &grant.status {
         DeviceStatus::Pending => return Outcome::failed(None, aadsts::authorization_pending()),
         DeviceStatus::Declined => return Outcome::failed(None, aadsts::authorization_declined()),
+        DeviceStatus::Blocked => {
+            return Outcome::failed(None, super::device_policy::blocked_error());
+        }
         DeviceStatus::Approved { username } => username.clone(),
     };
     let scopes = grant.scopes.clone();
+    let declared = grant
+        .claims
+        .as_deref()
+        .and_then(|claims| claims::client_capabilities(claims).ok())
+        .unwrap_or_default();
     if let Err(error) = request.check_user(store, &username) {
         return Outcome::failed(Some(&username), error);
     }
 
     // A device code yields tokens once, so later polls get bad_verification_code.
     store.device_codes.remove(device_code);
-    request.issue(store, &username, &scopes, None, false)
+    request.issue(store, &username, &scopes, None, false, &declared)
 }

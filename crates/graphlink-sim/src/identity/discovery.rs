@@ -28,7 +28,7 @@ pub(crate) async fn openid_configuration(
         Ok(tenant_id) => tenant_id,
         Err(()) => {
             return aadsts::tenant_not_found_in_discovery(&tenant)
-                .into_json_response(&app.base_url, client_request_id.as_deref());
+                .into_json_response(&app, client_request_id.as_deref());
         }
     };
 
@@ -80,6 +80,6 @@ pub(crate) async fn keys(
             Json(jwks).into_response()
         }
         Err(()) => aadsts::tenant_not_found_in_discovery(&tenant)
-            .into_json_response(&app.base_url, client_request_id.as_deref()),
+            .into_json_response(&app, client_request_id.as_deref()),
     }
 }

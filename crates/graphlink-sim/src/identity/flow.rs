@@ -8,7 +8,6 @@
 
 use axum::response::Response;
 
-use crate::clock::now_unix;
 use crate::identity::{pages, redirect};
 use crate::scopes::ScopeSet;
 use crate::store::{CodeGrant, DeviceStatus, Flow, FlowKind, Step, Store};
@@ -40,6 +39,8 @@ enum Next {
     Show(Step),
     Finish,
     Gone,
+    /// A Conditional Access policy blocks this device code sign-in.
+    Blocked,
 }
 
 fn next_step(store: &Store, flow: &Flow) -> Next {
@@ -51,6 +52,9 @@ fn next_step(store: &Store, flow: &Flow) -> Next {
     };
     if record.faults.mfa_required {
         return Next::Show(Step::Mfa);
+    }
+    if record.faults.device_code_blocked && matches!(flow.kind, FlowKind::Device { .. }) {
+        return Next::Blocked;
     }
 
     if let FlowKind::AdminConsent { .. } = flow.kind {
@@ -96,6 +100,7 @@ pub(crate) fn advance(app: &App, flow_id: &str) -> Response {
         None | Some((_, Next::Gone)) => pages::session_lost(),
         Some((flow, Next::Show(step))) => render(app, flow_id, &flow, step),
         Some((flow, Next::Finish)) => finish(app, flow_id, &flow),
+        Some((flow, Next::Blocked)) => super::device_policy::block(app, flow_id, &flow),
     }
 }
 
@@ -170,7 +175,7 @@ fn finish(app: &App, flow_id: &str, flow: &Flow) -> Response {
     let username = flow.username.clone().unwrap_or_default();
     app.state.with_store(|store| {
         store.flows.remove(flow_id);
-        store.stats.sign_ins += 1;
+        store.count(Some(&username), |stats| stats.sign_ins += 1);
     });
 
     match &flow.kind {
@@ -184,7 +189,7 @@ fn finish(app: &App, flow_id: &str, flow: &Flow) -> Response {
                 username,
                 scopes: flow.scopes.clone(),
                 nonce: request.nonce.clone(),
-                issued_unix: now_unix(),
+                issued_unix: app.state.now_unix(),
                 redeemed: false,
             };
             app.state
@@ -270,7 +275,7 @@ pub(crate) fn decline(app: &App, flow_id: &str, flow: &Flow, cancel_subcode: boo
                 &[]
             };
             redirect::deliver_error(
-                &app.base_url,
+                app,
                 &request.redirect_uri,
                 request.response_mode,
                 &error,
@@ -286,7 +291,7 @@ pub(crate) fn decline(app: &App, flow_id: &str, flow: &Flow, cancel_subcode: boo
             redirect_uri,
             state,
         } => redirect::deliver_error(
-            &app.base_url,
+            app,
             redirect_uri,
             crate::store::ResponseMode::Query,
             &error,

@@ -4,7 +4,6 @@ use serde_json::{Map, Value, json};
 use sha2::{Digest as _, Sha256};
 
 use crate::aadsts;
-use crate::clock::now_unix;
 use crate::errors::StsError;
 use crate::ids::{self, b64url};
 use crate::jwt::{IdTokenClaims, SigningKey};
@@ -22,6 +21,9 @@ pub(crate) struct Issue<'a> {
     pub refresh_token: bool,
     /// The request had `client_info=1`.
     pub client_info: bool,
+    /// The `xms_cc` values of the request's `claims`; `cp1` makes the access token
+    /// CAE-capable.
+    pub client_capabilities: &'a [String],
 }
 
 /// Issues tokens and returns the token response body.
@@ -43,7 +45,7 @@ pub(crate) fn issue(
     let token_scopes = store
         .effective_grants(request.username, request.client_id)
         .of_resource(&resource);
-    let now = now_unix();
+    let now = store.now_unix();
     let seq = store.next_seq();
     let lifetime = store.settings.access_token_lifetime_secs;
 
@@ -54,7 +56,9 @@ pub(crate) fn issue(
             username: request.username.to_ascii_lowercase(),
             audience: resource,
             scopes: token_scopes.clone(),
+            issued_seq: seq,
             expires_unix: now + lifetime,
+            client_capabilities: request.client_capabilities.to_vec(),
         },
     );
 
@@ -82,6 +86,7 @@ pub(crate) fn issue(
                 scopes: request.scopes.clone(),
                 issued_seq: seq,
                 issued_unix: now,
+                last_used_unix: now,
             },
         );
         if let Some(record) = store.user_mut(request.username) {
@@ -120,7 +125,7 @@ pub(crate) fn issue(
         body.insert("client_info".into(), json!(b64url(info.as_bytes())));
     }
 
-    store.stats.tokens_issued += 1;
+    store.count(Some(request.username), |stats| stats.tokens_issued += 1);
     Ok(Value::Object(body))
 }
 

@@ -14,7 +14,9 @@ use crate::ids::is_guid;
 
 mod adminconsent;
 mod authorize;
+mod claims;
 mod device;
+mod device_policy;
 mod discovery;
 mod flow;
 mod issue;

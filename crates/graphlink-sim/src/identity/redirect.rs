@@ -4,6 +4,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use url::{Host, Url};
 
+use crate::App;
 use crate::errors::StsError;
 use crate::identity::pages;
 use crate::store::ResponseMode;
@@ -62,7 +63,7 @@ pub(crate) fn deliver(uri: &str, mode: ResponseMode, params: &[(String, String)]
 /// Delivers an error: `error`, `error_description`, `error_uri`, then `extra`
 /// (`error_subcode`, `admin_consent`) and `state`.
 pub(crate) fn deliver_error(
-    base_url: &str,
+    app: &App,
     uri: &str,
     mode: ResponseMode,
     error: &StsError,
@@ -74,7 +75,7 @@ pub(crate) fn deliver_error(
         code = error.code,
         "authorize error redirected to the app"
     );
-    let mut params = error.redirect_params(base_url);
+    let mut params = error.redirect_params(&app.base_url, app.state.now_unix());
     params.extend(
         extra
             .iter()

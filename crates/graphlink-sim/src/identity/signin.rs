@@ -119,7 +119,7 @@ fn wrong_tenant(
     let error = aadsts::user_not_in_tenant(username, tenant_id, &flow.client_id);
     match &flow.kind {
         FlowKind::Authorize(request) => redirect::deliver_error(
-            &app.base_url,
+            app,
             &request.redirect_uri,
             request.response_mode,
             &error,

@@ -2,6 +2,7 @@
 //! code grants.
 
 use std::collections::HashMap;
+use std::time::Duration;
 
 use axum::Json;
 use axum::body::Bytes;
@@ -12,14 +13,19 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::Value;
 use sha2::{Digest as _, Sha256};
 
-use crate::clock::now_unix;
-use crate::errors::{ClientRequestId, StsError, insert_sts_headers};
+use crate::entra_errors::{self, ErrorContext};
+use crate::errors::{ClientRequestId, StsError, html_error_page, insert_sts_headers};
 use crate::identity::issue::{Issue, issue};
-use crate::identity::{check_tenant_and_client, device, param, parse_form};
+use crate::identity::{check_tenant_and_client, claims, device, param, parse_form};
 use crate::model::TokenFault;
 use crate::scopes::{RequestedScopes, ScopeError};
-use crate::store::{CODE_LIFETIME_SECS, PkceMethod, Store};
+use crate::server::close_connection;
+use crate::store::{CODE_LIFETIME_SECS, DeviceStatus, PkceMethod, Store};
 use crate::{App, aadsts, ids};
+
+/// Refresh tokens unused for this long expire with AADSTS700082 (Entra's
+/// `MaxInactiveTime`, 90 days).
+const REFRESH_TOKEN_MAX_INACTIVE_SECS: u64 = 90 * 24 * 3600;
 
 pub(crate) const DEVICE_CODE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
 
@@ -45,16 +51,41 @@ pub(crate) async fn token(
     body: Bytes,
 ) -> Response {
     let params = parse_form(&body);
+
+    let transport_fault = app
+        .state
+        .with_store(|store| transport_fault(store, &params));
+    if let Some((username, fault)) = transport_fault {
+        app.apply_latency(&username).await;
+        match fault {
+            TokenFault::Hang { secs } => {
+                tracing::debug!(username, secs, "token response delayed");
+                tokio::time::sleep(Duration::from_secs(secs)).await;
+            }
+            TokenFault::Reset => {
+                count_failed_transport(&app, &username, &params);
+                return close_connection();
+            }
+            TokenFault::ServerErrorHtml { status } => {
+                count_failed_transport(&app, &username, &params);
+                return html_error_page(status);
+            }
+            TokenFault::ServerError { .. } | TokenFault::Throttled { .. } => {}
+        }
+    }
+
     let outcome = handle(&app, &tenant, &params);
 
     if let Some(username) = &outcome.username {
         app.apply_latency(username).await;
     }
     app.state.with_store(|store| {
-        store.stats.token_requests += 1;
-        if outcome.result.is_err() {
-            store.stats.token_errors += 1;
-        }
+        store.count(outcome.username.as_deref(), |stats| {
+            stats.token_requests += 1;
+            if outcome.result.is_err() {
+                stats.token_errors += 1;
+            }
+        });
     });
 
     match outcome.result {
@@ -71,9 +102,58 @@ pub(crate) async fn token(
             if let Some(username) = &outcome.username {
                 tracing::debug!(username, code = error.code, "token request rejected");
             }
-            error.into_json_response(&app.base_url, client_request_id.as_deref())
+            error.into_json_response(&app, client_request_id.as_deref())
         }
     }
+}
+
+/// Returns the user of a token request and its token fault, when that fault replaces
+/// the HTTP exchange itself (`server_error_html`, `reset`, `hang`). The user is known
+/// from the code, the refresh token or an approved device code.
+fn transport_fault(
+    store: &Store,
+    params: &HashMap<String, String>,
+) -> Option<(String, TokenFault)> {
+    let username = match param(params, "grant_type")? {
+        "authorization_code" => store.codes.get(param(params, "code")?)?.username.clone(),
+        "refresh_token" => store
+            .refresh_tokens
+            .get(param(params, "refresh_token")?)?
+            .username
+            .clone(),
+        DEVICE_CODE_GRANT => {
+            match &store
+                .device_codes
+                .get(param(params, "device_code")?)?
+                .status
+            {
+                DeviceStatus::Approved { username } => username.clone(),
+                _ => return None,
+            }
+        }
+        _ => return None,
+    };
+    let fault = store.user(&username)?.faults.token_error?;
+    match fault {
+        TokenFault::ServerErrorHtml { .. } | TokenFault::Reset | TokenFault::Hang { .. } => {
+            Some((username, fault))
+        }
+        TokenFault::ServerError { .. } | TokenFault::Throttled { .. } => None,
+    }
+}
+
+/// Counts a token request that a `reset` or `server_error_html` fault failed.
+fn count_failed_transport(app: &App, username: &str, params: &HashMap<String, String>) {
+    let refresh = param(params, "grant_type") == Some("refresh_token");
+    app.state.with_store(|store| {
+        store.count(Some(username), |stats| {
+            stats.token_requests += 1;
+            stats.token_errors += 1;
+            if refresh {
+                stats.refresh_requests += 1;
+            }
+        });
+    });
 }
 
 fn handle(app: &App, tenant: &str, params: &HashMap<String, String>) -> Outcome {
@@ -88,10 +168,19 @@ fn handle(app: &App, tenant: &str, params: &HashMap<String, String>) -> Outcome 
         return Outcome::failed(None, aadsts::public_client_with_secret());
     }
 
+    // NOTE: Entra's error for a `claims` value that is not a JSON object is not
+    // documented; 9002313 (malformed request) is a guess.
+    let client_capabilities = match param(params, "claims").map(claims::client_capabilities) {
+        None => Vec::new(),
+        Some(Ok(capabilities)) => capabilities,
+        Some(Err(())) => return Outcome::failed(None, aadsts::malformed_request()),
+    };
+
     let request = TokenRequest {
         app,
         params,
         tenant_id,
+        client_capabilities,
     };
     match grant_type {
         "authorization_code" => app.state.with_store(|store| request.redeem_code(store)),
@@ -111,6 +200,8 @@ pub(crate) struct TokenRequest<'a> {
     pub params: &'a HashMap<String, String>,
     /// Tenant named by the URL, or `None` for `organizations` and `common`.
     pub tenant_id: Option<String>,
+    /// The `xms_cc` values of the request's `claims` parameter.
+    pub client_capabilities: Vec<String>,
 }
 
 impl TokenRequest<'_> {
@@ -135,7 +226,11 @@ impl TokenRequest<'_> {
             Some(TokenFault::Throttled { retry_after_secs }) => {
                 return Err(aadsts::throttled(retry_after_secs));
             }
-            None => {}
+            // Handled before the grant, in `token`.
+            Some(
+                TokenFault::ServerErrorHtml { .. } | TokenFault::Reset | TokenFault::Hang { .. },
+            )
+            | None => {}
         }
         if let Some(tenant_id) = &self.tenant_id
             && *tenant_id != record.user.tenant_id
@@ -145,6 +240,8 @@ impl TokenRequest<'_> {
         Ok(())
     }
 
+    /// Issues tokens. `extra_capabilities` adds client capabilities declared earlier
+    /// in the flow, such as in the device code request.
     pub(crate) fn issue(
         &self,
         store: &mut Store,
@@ -152,7 +249,14 @@ impl TokenRequest<'_> {
         scopes: &RequestedScopes,
         nonce: Option<&str>,
         refresh_token: bool,
+        extra_capabilities: &[String],
     ) -> Outcome {
+        let mut client_capabilities = self.client_capabilities.clone();
+        for capability in extra_capabilities {
+            if !client_capabilities.contains(capability) {
+                client_capabilities.push(capability.clone());
+            }
+        }
         let request = Issue {
             username,
             client_id: self.client_id(),
@@ -160,6 +264,7 @@ impl TokenRequest<'_> {
             nonce,
             refresh_token,
             client_info: self.wants_client_info(),
+            client_capabilities: &client_capabilities,
         };
         let result = issue(
             store,
@@ -192,7 +297,7 @@ impl TokenRequest<'_> {
         if grant.redeemed {
             return fail(aadsts::code_already_redeemed());
         }
-        if now_unix().saturating_sub(grant.issued_unix) > CODE_LIFETIME_SECS {
+        if store.now_unix().saturating_sub(grant.issued_unix) > CODE_LIFETIME_SECS {
             return fail(aadsts::code_expired());
         }
         if !grant.client_id.eq_ignore_ascii_case(self.client_id()) {
@@ -221,17 +326,22 @@ impl TokenRequest<'_> {
             &grant.scopes,
             grant.nonce.as_deref(),
             false,
+            &[],
         )
     }
 
     /// `grant_type=refresh_token`. Every success returns a new refresh token and the old
-    /// one keeps working, as on Entra, until a revoke or expire cutoff passes it.
+    /// one keeps working, as on Entra, until a revoke or expire cutoff passes it or it
+    /// stays unused for 90 days.
     fn redeem_refresh_token(&self, store: &mut Store) -> Outcome {
-        store.stats.refresh_requests += 1;
+        let grant = param(self.params, "refresh_token")
+            .and_then(|token| store.refresh_tokens.get(token).cloned());
+        let owner = grant.as_ref().map(|grant| grant.username.clone());
+        store.count(owner.as_deref(), |stats| stats.refresh_requests += 1);
         let Some(refresh_token) = param(self.params, "refresh_token") else {
             return Outcome::failed(None, aadsts::missing_parameter("refresh_token"));
         };
-        let Some(grant) = store.refresh_tokens.get(refresh_token).cloned() else {
+        let Some(grant) = grant else {
             return Outcome::failed(None, aadsts::invalid_grant());
         };
         let username = grant.username.as_str();
@@ -243,18 +353,33 @@ impl TokenRequest<'_> {
         if !grant.client_id.eq_ignore_ascii_case(self.client_id()) {
             return fail(aadsts::invalid_grant());
         }
+        let now = store.now_unix();
         let Some(record) = store.user(username) else {
             return fail(aadsts::invalid_grant());
         };
+        if let Some(code) = record.faults.refresh_error {
+            let app_name = App::app_name(self.client_id());
+            let context = ErrorContext {
+                client_id: self.client_id(),
+                app_name: &app_name,
+                tenant_id: &record.user.tenant_id,
+                scope: param(self.params, "scope").unwrap_or_default(),
+                issued_unix: grant.issued_unix,
+                now_unix: now,
+            };
+            return fail(entra_errors::error_for(code, &context, &ids::guid()));
+        }
         if let Some(revoked) = record
             .revoked
             .filter(|cutoff| cutoff.seq > grant.issued_seq)
         {
             return fail(aadsts::grant_revoked(grant.issued_unix, revoked.at_unix));
         }
-        if record
-            .expired
-            .is_some_and(|cutoff| cutoff.seq > grant.issued_seq)
+        let inactive = now.saturating_sub(grant.last_used_unix) >= REFRESH_TOKEN_MAX_INACTIVE_SECS;
+        if inactive
+            || record
+                .expired
+                .is_some_and(|cutoff| cutoff.seq > grant.issued_seq)
         {
             return fail(aadsts::refresh_token_inactive(grant.issued_unix));
         }
@@ -281,7 +406,13 @@ impl TokenRequest<'_> {
             return fail(aadsts::mfa_required(&ids::guid()));
         }
 
-        self.issue(store, username, &scopes, None, true)
+        let outcome = self.issue(store, username, &scopes, None, true, &[]);
+        if outcome.result.is_ok()
+            && let Some(redeemed) = store.refresh_tokens.get_mut(refresh_token)
+        {
+            redeemed.last_used_unix = now;
+        }
+        outcome
     }
 }
 
