@@ -420,3 +420,77 @@ pub async fn graph_get(
     let body = response.json().await.expect("Graph response is JSON");
     (status, headers, body)
 }
+
+/// The `claims` parameter that declares the `cp1` client capability (CAE).
+pub const CP1_CLAIMS: &str = r#"{"access_token":{"xms_cc":{"values":["cp1"]}}}"#;
+
+pub async fn redeem_with_claims(sim: &Sim, code: &str, verifier: &str, claims: &str) -> TokenReply {
+    token_request(
+        sim,
+        &[
+            ("client_id", DEMO_CLIENT_ID),
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("redirect_uri", REDIRECT_URI),
+            ("code_verifier", verifier),
+            ("claims", claims),
+        ],
+    )
+    .await
+}
+
+pub async fn refresh_with_claims(
+    sim: &Sim,
+    refresh_token: &str,
+    scope: &str,
+    claims: &str,
+) -> TokenReply {
+    token_request(
+        sim,
+        &[
+            ("client_id", DEMO_CLIENT_ID),
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh_token),
+            ("scope", scope),
+            ("claims", claims),
+        ],
+    )
+    .await
+}
+
+/// Signs alice in with the `cp1` capability and returns the token response body.
+pub async fn cae_tokens_for_alice(sim: &Sim) -> Value {
+    let (code, verifier) = sign_in_code(sim, GRAPH_SCOPES).await;
+    let reply = redeem_with_claims(sim, &code, &verifier, CP1_CLAIMS).await;
+    assert_eq!(reply.status, 200, "code redemption failed: {}", reply.body);
+    reply.body
+}
+
+/// Posts a `$batch` body with an optional bearer token.
+pub async fn send_batch(sim: &Sim, token: Option<&str>, body: &Value) -> (u16, HeaderMap, Value) {
+    let mut request = sim
+        .client
+        .post(format!("{}/v1.0/$batch", sim.base))
+        .json(body);
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    let response = request
+        .send()
+        .await
+        .expect("batch request reaches the simulator");
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    let body = response.json().await.expect("batch response is JSON");
+    (status, headers, body)
+}
+
+/// The batch item with `id`.
+pub fn batch_item<'a>(body: &'a Value, id: &str) -> &'a Value {
+    body["responses"]
+        .as_array()
+        .expect("responses array")
+        .iter()
+        .find(|item| item["id"] == id)
+        .unwrap_or_else(|| panic!("no item {id} in {body}"))
+}
