@@ -4,7 +4,7 @@
 //!
 //! Sources: Microsoft's AADSTS error code reference, MSAL's error handling, and error
 //! bodies quoted in public bug reports. Where neither gives the `error` value or the
-//! status, the entry is a guess and says so.
+//! status, the entry is a guess and carries a NOTE.
 
 use axum::http::StatusCode;
 
@@ -57,8 +57,8 @@ const CATALOGUE: &[Entry] = &[
         Some("basic_action"),
         "Due to a configuration change made by your administrator, or because you moved to a new location, you must use multi-factor authentication to access '{resource}'.",
     )),
-    // NOTE: 50079 is also reported as `interaction_required`; refresh grants are assumed
-    // to answer `invalid_grant` like 50076.
+    // NOTE: 50079 is also reported as `interaction_required`. Refresh grants are assumed
+    // to return `invalid_grant` like 50076.
     with_claims(entry(
         50_079,
         400,
@@ -208,7 +208,7 @@ const CATALOGUE: &[Entry] = &[
         None,
         "Error validating credentials due to invalid username or password.",
     ),
-    // NOTE: the text of 135010 is a guess; the reference only names it KeyNotFound.
+    // NOTE: the text of 135010 is a guess, because the reference only names it KeyNotFound.
     entry(135_010, 400, "invalid_grant", None, "Key not found."),
     // Configuration of the app or the tenant.
     entry(
@@ -267,7 +267,7 @@ const CATALOGUE: &[Entry] = &[
         None,
         "Assertion is not within its valid time range. Ensure that the access token is not expired before using it for user assertion, or request a new token. Current time: {now}, expiry time of assertion {issued}.",
     ),
-    // NOTE: the `error` value Entra sends with 50196 is not documented; `invalid_grant`
+    // NOTE: the `error` value Entra sends with 50196 is not documented, so `invalid_grant`
     // is a guess.
     entry(
         50_196,
@@ -277,8 +277,8 @@ const CATALOGUE: &[Entry] = &[
         "The server terminated an operation because it encountered a client request loop. Please contact your app vendor.",
     ),
     // Transient service faults, which a client retries.
-    // NOTE: the statuses and `error` values of these seven are guesses: Microsoft only
-    // says they are retryable, and MSAL retries 5xx once.
+    // NOTE: the statuses and `error` values of these seven are guesses. Microsoft only
+    // documents them as retryable, and MSAL retries 5xx once.
     entry(90_033, 503, "temporarily_unavailable", None, TRANSIENT),
     entry(
         90_006,
@@ -323,7 +323,7 @@ pub fn entra_error_for(code: u32) -> Option<(u16, &'static str, Option<&'static 
     find(code).map(|entry| (entry.status, entry.error, entry.suberror))
 }
 
-/// Returns every AADSTS code that [`entra_error_for`] knows, in catalogue order.
+/// Returns every AADSTS code in the catalogue of [`entra_error_for`], in catalogue order.
 pub fn entra_error_codes() -> Vec<u32> {
     CATALOGUE.iter().map(|entry| entry.code).collect()
 }
@@ -371,8 +371,8 @@ pub(crate) fn error_for(code: u32, context: &ErrorContext<'_>, policy_id: &str) 
     error
 }
 
-/// The claims challenge of a Conditional Access policy, as Entra sends it with 50076,
-/// 50079 and 53003: `{"access_token":{"capolids":{"essential":true,"values":[id]}}}`.
+/// Builds the claims challenge of a Conditional Access policy, as Entra sends it with
+/// 50076, 50079 and 53003: `{"access_token":{"capolids":{"essential":true,"values":[id]}}}`.
 pub(crate) fn capolids_claims(policy_id: &str) -> String {
     format!(r#"{{"access_token":{{"capolids":{{"essential":true,"values":["{policy_id}"]}}}}}}"#)
 }

@@ -189,7 +189,7 @@ pub(crate) fn token_owner(app: &App, authorization: Option<&str>) -> Option<Stri
 pub(crate) enum RequestFault {
     /// Close the connection without a response.
     Reset,
-    /// Answer with this error.
+    /// Respond with this error.
     Outage(GraphError),
 }
 

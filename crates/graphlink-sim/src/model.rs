@@ -60,7 +60,7 @@ pub struct Faults {
     pub graph_outage_retry_after_secs: Option<u64>,
     /// Graph closes this user's connections without sending a response.
     pub graph_reset: bool,
-    /// A Conditional Access policy changed: Graph answers every CAE-capable access token
+    /// A Conditional Access policy changed: Graph rejects every CAE-capable access token
     /// issued before this fault was set with a claims challenge
     /// (`TokenCreatedWithOutdatedPolicies`). Tokens issued later pass.
     pub cae_challenge: bool,

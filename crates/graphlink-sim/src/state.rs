@@ -132,7 +132,7 @@ impl SimState {
     }
 
     /// Simulates an admin password reset: every refresh token issued so far fails with
-    /// AADSTS50173 (`invalid_grant`, `bad_token`). Graph answers CAE-capable access
+    /// AADSTS50173 (`invalid_grant`, `bad_token`). Graph rejects CAE-capable access
     /// tokens issued so far with a claims challenge. Other access tokens stay valid
     /// until they expire, as on Entra without continuous access evaluation. Unknown
     /// users are ignored.

@@ -136,7 +136,7 @@ pub(crate) struct AccessGrant {
     pub issued_seq: u64,
     pub expires_unix: u64,
     /// The `xms_cc` values the token request declared. `cp1` makes the token
-    /// CAE-capable: Graph may answer it with a claims challenge.
+    /// CAE-capable, so Graph may reject it with a claims challenge.
     pub client_capabilities: Vec<String>,
 }
 

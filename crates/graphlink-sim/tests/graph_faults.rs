@@ -35,7 +35,7 @@ fn set_graph_errors(sim: &Sim, graph_errors: Vec<GraphFault>) {
     );
 }
 
-/// A health check: one `$batch` with a call per capability.
+/// Builds a health check: one `$batch` with a call per capability.
 fn health_batch() -> Value {
     json!({ "requests": [
         { "id": "profile", "method": "GET", "url": "/me" },

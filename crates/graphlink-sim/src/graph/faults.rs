@@ -8,7 +8,7 @@ use base64::engine::general_purpose::STANDARD;
 use crate::errors::{GRAPH_WWW_AUTHENTICATE, GraphError};
 use crate::model::GraphFault;
 
-/// Why Graph challenges a CAE-capable token, as the `code` in its message.
+/// Reason for a claims challenge, sent as the `code` in Graph's message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum ChallengeReason {
     /// The user's sessions were revoked after the token was issued.
@@ -28,8 +28,8 @@ impl ChallengeReason {
 
 /// Builds Graph's 401 claims challenge for a CAE-capable token. The `claims` parameter
 /// of `WWW-Authenticate` is standard base64 (it may end in `=`) of
-/// `{"access_token":{"nbf":{"essential":true,"value":"<unix seconds>"}}}`, which asks
-/// for a token issued no earlier than `not_before_unix`.
+/// `{"access_token":{"nbf":{"essential":true,"value":"<unix seconds>"}}}`, which
+/// requests a token issued no earlier than `not_before_unix`.
 pub(crate) fn claims_challenge(reason: ChallengeReason, not_before_unix: u64) -> GraphError {
     let claims =
         format!(r#"{{"access_token":{{"nbf":{{"essential":true,"value":"{not_before_unix}"}}}}}}"#);
@@ -48,8 +48,8 @@ pub(crate) fn claims_challenge(reason: ChallengeReason, not_before_unix: u64) ->
     error
 }
 
-/// Builds the error of a `graph_errors` fault. Known codes get Graph's message text;
-/// a 429 also gets the `innerError` fields Graph adds to throttling errors.
+/// Builds the error of a `graph_errors` fault. Known codes get Graph's message text,
+/// and a 429 also gets the `innerError` fields Graph adds to throttling errors.
 pub(crate) fn injected(fault: &GraphFault) -> GraphError {
     let status = StatusCode::from_u16(fault.status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
     let message = message_for(&fault.code, status);
@@ -67,7 +67,7 @@ pub(crate) fn injected(fault: &GraphFault) -> GraphError {
 }
 
 /// Builds the error of a `graph_outage` fault.
-// NOTE: Graph's codes for 502 and 504 are not documented; `UnknownError` is a guess.
+// NOTE: Graph's codes for 502 and 504 are not documented, so `UnknownError` is a guess.
 pub(crate) fn outage(status: u16, retry_after_secs: Option<u64>) -> GraphError {
     let status = StatusCode::from_u16(status)
         .ok()

@@ -21,7 +21,7 @@ pub(crate) struct Issue<'a> {
     pub refresh_token: bool,
     /// The request had `client_info=1`.
     pub client_info: bool,
-    /// The `xms_cc` values of the request's `claims`; `cp1` makes the access token
+    /// The `xms_cc` values of the request's `claims`. `cp1` makes the access token
     /// CAE-capable.
     pub client_capabilities: &'a [String],
 }

@@ -169,7 +169,7 @@ fn handle(app: &App, tenant: &str, params: &HashMap<String, String>) -> Outcome 
     }
 
     // NOTE: Entra's error for a `claims` value that is not a JSON object is not
-    // documented; 9002313 (malformed request) is a guess.
+    // documented, so 9002313 (malformed request) is a guess.
     let client_capabilities = match param(params, "claims").map(claims::client_capabilities) {
         None => Vec::new(),
         Some(Ok(capabilities)) => capabilities,

@@ -485,7 +485,7 @@ pub async fn send_batch(sim: &Sim, token: Option<&str>, body: &Value) -> (u16, H
     (status, headers, body)
 }
 
-/// The batch item with `id`.
+/// Returns the batch item with `id`.
 pub fn batch_item<'a>(body: &'a Value, id: &str) -> &'a Value {
     body["responses"]
         .as_array()
