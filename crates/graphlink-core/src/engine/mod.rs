@@ -5,6 +5,7 @@
 pub mod clock;
 pub mod policy;
 pub mod schedule;
+pub mod wake;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -52,6 +53,7 @@ pub struct EngineHandle {
     events: broadcast::Sender<EngineEvent>,
     statuses: watch::Receiver<Vec<AccountStatus>>,
     task: JoinHandle<()>,
+    watchers: Vec<JoinHandle<()>>,
 }
 
 impl EngineHandle {
@@ -77,6 +79,15 @@ impl EngineHandle {
         self.statuses.borrow().clone()
     }
 
+    /// Checks at once whenever the OS reports a wake-up or a returning network.
+    /// The watcher stops with the engine.
+    pub fn watch_system_events(&mut self) {
+        let commands = self.commands.clone();
+        self.watchers.push(tokio::spawn(wake::watch_system_bus(move |_| {
+            let _ = commands.send(Command::CheckNow);
+        })));
+    }
+
     /// Returns a receiver that sees every change of the status list.
     #[must_use]
     pub fn watch(&self) -> watch::Receiver<Vec<AccountStatus>> {
@@ -87,6 +98,9 @@ impl EngineHandle {
 impl Drop for EngineHandle {
     fn drop(&mut self) {
         self.task.abort();
+        for watcher in &self.watchers {
+            watcher.abort();
+        }
     }
 }
 
@@ -105,7 +119,7 @@ pub fn spawn(link: Arc<Link>, clock: Arc<dyn Clock>) -> EngineHandle {
     let (publish, statuses) = watch::channel(Vec::new());
     let engine = Engine { link, clock, events: events.clone(), publish, tracked: HashMap::new(), policy: NotificationPolicy::new(), random: fastrand::Rng::new() };
     let task = tokio::spawn(engine.run(receiver));
-    EngineHandle { commands, events, statuses, task }
+    EngineHandle { commands, events, statuses, task, watchers: Vec::new() }
 }
 
 struct Engine {

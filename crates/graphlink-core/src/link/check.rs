@@ -20,11 +20,13 @@ pub(super) struct Outcome {
     classification: Classification,
     capabilities: Capabilities,
     error: Option<ErrorDetail>,
+    /// Claims of an `insufficient_claims` challenge from Graph.
+    challenge: Option<String>,
 }
 
 impl Outcome {
     fn failed(classification: Classification, error: Option<ErrorDetail>) -> Self {
-        Self { classification, capabilities: Capabilities::default(), error }
+        Self { classification, capabilities: Capabilities::default(), error, challenge: None }
     }
 }
 
@@ -61,16 +63,27 @@ impl Link {
         let span = tracing::info_span!("check", account = %record.key);
         async move {
             let usable = cached.filter(|access| !schedule::needs_refresh(now, access.expires_at));
+            let mut challenge = None;
             if let Some(access) = usable {
                 let outcome = self.probe(&access.token).await;
                 // Graph rejected a token we thought valid: refresh once, then judge.
                 if outcome.classification.reason != Reason::AccessTokenRejected {
-                    return self.report(record, &outcome, Some(access));
+                    return self.report(record, &outcome, Some(access), now);
                 }
-                tracing::info!("Graph rejected the cached access token; refreshing");
+                tracing::info!(claims_challenge = outcome.challenge.is_some(), "Graph rejected the cached access token; refreshing");
+                challenge = outcome.challenge;
             }
-            let (outcome, access) = self.refresh_and_probe(record, now).await;
-            self.report(record, &outcome, access)
+            let (mut outcome, mut access) = self.refresh_and_probe(record, now, challenge.as_deref()).await;
+            // A token fresh from the refresh can still meet a claims challenge:
+            // answer it once with a refresh that carries the claims.
+            if challenge.is_none() && outcome.challenge.is_some() {
+                challenge = outcome.challenge.take();
+                (outcome, access) = self.refresh_and_probe(record, now, challenge.as_deref()).await;
+            }
+            if outcome.classification.state == LinkState::ReconnectNeeded {
+                self.keep_claims_for_reconnect(record, challenge.or(outcome.challenge.clone()));
+            }
+            self.report(record, &outcome, access, now)
         }
         .instrument(span)
         .await
@@ -79,13 +92,13 @@ impl Link {
     /// Checks with an access token that is already in hand, right after a sign-in.
     pub(super) async fn check_with_access_token(&self, record: &AccountRecord, access: AccessToken) -> AccountStatus {
         let outcome = self.probe(&access.token).await;
-        self.report(record, &outcome, Some(access)).status
+        self.report(record, &outcome, Some(access), SystemTime::now()).status
     }
 
-    fn report(&self, record: &AccountRecord, outcome: &Outcome, access: Option<AccessToken>) -> CheckReport {
+    fn report(&self, record: &AccountRecord, outcome: &Outcome, access: Option<AccessToken>, now: SystemTime) -> CheckReport {
         let verdict = verdict::verdict(&self.config, record.tenant_id.as_deref(), &outcome.classification, outcome.capabilities, outcome.error.clone());
         tracing::info!(account = %record.key, state = %verdict.state, reason = ?outcome.classification.reason, "check finished");
-        let stored = match self.record_verdict(&record.key, &verdict, outcome.classification.reason) {
+        let stored = match self.record_verdict(&record.key, &verdict, outcome.classification.reason, now) {
             Ok(stored) => stored,
             Err(error) => {
                 tracing::warn!(account = %record.key, %error, "could not store the check result");
@@ -104,7 +117,22 @@ impl Link {
         CheckReport { status, transient, retry_after: outcome.classification.retry_after, access_token: access.filter(|_| keep) }
     }
 
-    async fn refresh_and_probe(&self, record: &AccountRecord, now: SystemTime) -> (Outcome, Option<AccessToken>) {
+    /// Stores the claims a reconnect must send, so one sign-in satisfies the challenge.
+    fn keep_claims_for_reconnect(&self, record: &AccountRecord, claims: Option<String>) {
+        if claims.is_none() {
+            return;
+        }
+        let result = self.accounts.update(|records| {
+            if let Some(stored) = records.iter_mut().find(|stored| stored.key == record.key) {
+                stored.claims_challenge = claims;
+            }
+        });
+        if let Err(error) = result {
+            tracing::warn!(account = %record.key, %error, "could not store the claims challenge");
+        }
+    }
+
+    async fn refresh_and_probe(&self, record: &AccountRecord, now: SystemTime, challenge: Option<&str>) -> (Outcome, Option<AccessToken>) {
         // The lock keeps another process from rotating the token meanwhile,
         // and the token is read only once the lock is held.
         let lock = match RefreshLock::acquire(&self.locks_dir, &record.key, LOCK_TIMEOUT).await {
@@ -131,7 +159,7 @@ impl Link {
         };
 
         let client = TokenClient::new(self.http.clone(), endpoints.token_endpoint.clone(), self.config.client_id.clone());
-        let tokens = match client.refresh(&refresh_token, &self.config.scope_string()).await {
+        let tokens = match client.refresh_with_claims(&refresh_token, &self.config.scope_string(), challenge).await {
             Ok(tokens) => tokens,
             Err(error) => return (self.refresh_failed(record, &error).await, None),
         };
@@ -173,7 +201,8 @@ impl Link {
             Ok(result) => {
                 let (capabilities, classification) = classify::probe(&result);
                 let error = first_graph_error(&result);
-                Outcome { classification, capabilities, error }
+                let challenge = claims_challenge(&result);
+                Outcome { classification, capabilities, error, challenge }
             }
             Err(error) => {
                 tracing::warn!(%error, "Graph probe failed");
@@ -196,5 +225,16 @@ fn first_graph_error(result: &graph::ProbeResult) -> Option<ErrorDetail> {
             correlation_id: None,
             trace_id: item.request_id.clone(),
         }),
+    }
+}
+
+/// Returns the claims of the first `insufficient_claims` challenge in a probe.
+fn claims_challenge(result: &graph::ProbeResult) -> Option<String> {
+    match result {
+        graph::ProbeResult::Items(items) => items
+            .iter()
+            .filter(|item| item.status == 401)
+            .find_map(|item| item.www_authenticate.as_deref().and_then(crate::oauth::challenge::insufficient_claims)),
+        graph::ProbeResult::Rejected { .. } => None,
     }
 }

@@ -51,6 +51,13 @@ impl TokenStore {
         Self { service: service.into(), deadline, store: Arc::new(Mutex::new(None)) }
     }
 
+    /// Creates a store over a given credential store instead of the
+    /// platform's, e.g. an in-memory one for tests of the engine.
+    #[must_use]
+    pub fn with_store(service: impl Into<String>, deadline: Duration, store: Arc<CredentialStore>) -> Self {
+        Self { service: service.into(), deadline, store: Arc::new(Mutex::new(Some(store))) }
+    }
+
     #[must_use]
     pub fn service(&self) -> &str {
         &self.service

@@ -1,0 +1,52 @@
+//! Wake-up and network signals, sent on a private D-Bus daemon standing in
+//! for the system bus.
+
+#![cfg(target_os = "linux")]
+
+use std::io::{BufRead as _, BufReader};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use graphlink_core::engine::wake::{self, SystemEvent};
+use tokio::sync::mpsc;
+
+#[tokio::test]
+async fn resume_and_network_signals_trigger_checks() {
+    let mut daemon = Command::new("dbus-daemon")
+        .args(["--session", "--nofork", "--print-address=1"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("dbus-daemon runs (install dbus)");
+    let mut address = String::new();
+    BufReader::new(daemon.stdout.take().expect("stdout")).read_line(&mut address).expect("address");
+    let address = address.trim().to_owned();
+
+    let connection = zbus::connection::Builder::address(address.as_str()).expect("address").build().await.expect("connect");
+    let (sender, mut received) = mpsc::unbounded_channel();
+    let watcher = tokio::spawn(wake::watch(connection, move |event| {
+        let _ = sender.send(event);
+    }));
+    // Give the match rules a moment to reach the daemon.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+
+    let send = |path: &str, member: &str, value: &str| {
+        let status = Command::new("dbus-send")
+            .args([&format!("--bus={address}"), "--type=signal", path, member, value])
+            .status()
+            .expect("dbus-send runs");
+        assert!(status.success());
+    };
+    send("/org/freedesktop/login1", "org.freedesktop.login1.Manager.PrepareForSleep", "boolean:true");
+    send("/org/freedesktop/login1", "org.freedesktop.login1.Manager.PrepareForSleep", "boolean:false");
+    send("/org/freedesktop/NetworkManager", "org.freedesktop.NetworkManager.StateChanged", "uint32:20");
+    send("/org/freedesktop/NetworkManager", "org.freedesktop.NetworkManager.StateChanged", "uint32:70");
+
+    let first = tokio::time::timeout(Duration::from_secs(5), received.recv()).await.expect("resume seen");
+    let second = tokio::time::timeout(Duration::from_secs(5), received.recv()).await.expect("network seen");
+    assert_eq!(first, Some(SystemEvent::Resumed), "going to sleep is not a wake-up");
+    assert_eq!(second, Some(SystemEvent::NetworkUp), "a disconnected state is not a return");
+
+    watcher.abort();
+    let _ = daemon.kill();
+    let _ = daemon.wait();
+}
