@@ -13,6 +13,7 @@ pub mod discovery;
 pub mod engine;
 pub mod graph;
 pub mod http;
+pub mod ipc;
 pub mod link;
 pub mod lock;
 pub mod loopback;

@@ -1,0 +1,158 @@
+//! The tray's side of the protocol: accepts connections, reads one request
+//! from each, and answers through a [`Service`].
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader};
+use tokio::sync::broadcast;
+use tokio::task::JoinHandle;
+
+use super::protocol::{ErrorCode, Event, IpcError, MAX_REQUEST_BYTES, Request};
+use super::transport::Listener;
+use crate::engine::EngineEvent;
+use crate::state::AccountStatus;
+
+/// How long a client may take to send its request line.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// What the tray offers over IPC. The server handles framing and
+/// subscriptions; the service decides what each request does.
+pub trait Service: Send + Sync + 'static {
+    /// Returns a receiver of every engine event from now on.
+    fn subscribe(&self) -> broadcast::Receiver<EngineEvent>;
+
+    /// Returns the latest status of every account.
+    fn snapshot(&self) -> Vec<AccountStatus>;
+
+    /// Carries out a request other than [`Request::Subscribe`] and returns the reply.
+    fn call(&self, request: Request) -> impl Future<Output = Event> + Send;
+}
+
+/// The running server. Dropping it stops accepting connections, ends every
+/// open connection and removes the socket file.
+#[derive(Debug)]
+pub struct ServerHandle {
+    task: JoinHandle<()>,
+}
+
+impl Drop for ServerHandle {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// Serves `service` on `listener` from the current Tokio runtime.
+pub fn serve<S: Service>(listener: Listener, service: Arc<S>) -> ServerHandle {
+    let task = tokio::spawn(async move {
+        let mut connections = tokio::task::JoinSet::new();
+        loop {
+            tokio::select! {
+                accepted = listener.accept() => match accepted {
+                    Ok(stream) => {
+                        connections.spawn(handle(stream, Arc::clone(&service)));
+                    }
+                    Err(error) => {
+                        tracing::error!(%error, "could not accept an IPC connection");
+                        tokio::time::sleep(Duration::from_millis(100)).await;
+                    }
+                },
+                Some(_) = connections.join_next(), if !connections.is_empty() => {}
+            }
+        }
+    });
+    ServerHandle { task }
+}
+
+async fn handle<S: Service, T: AsyncRead + AsyncWrite + Unpin>(stream: T, service: Arc<S>) {
+    let (reader, mut writer) = tokio::io::split(stream);
+    let mut reader = BufReader::new(reader);
+
+    let request = match tokio::time::timeout(REQUEST_TIMEOUT, read_request(&mut reader)).await {
+        Ok(Ok(request)) => request,
+        Ok(Err(error)) => {
+            tracing::warn!(%error, "rejected an IPC request");
+            let _ = write_event(&mut writer, &Event::Error(error)).await;
+            return;
+        }
+        Err(_) => {
+            tracing::warn!("an IPC client sent no request within {} seconds", REQUEST_TIMEOUT.as_secs());
+            return;
+        }
+    };
+    tracing::debug!(?request, "IPC request");
+
+    if request == Request::Subscribe {
+        // Subscribe before taking the snapshot, so no event falls between them.
+        let events = service.subscribe();
+        let snapshot = Event::Snapshot { accounts: service.snapshot() };
+        if write_event(&mut writer, &snapshot).await.is_ok() {
+            forward(events, reader, writer).await;
+        }
+        return;
+    }
+    let reply = service.call(request).await;
+    let _ = write_event(&mut writer, &reply).await;
+    let _ = writer.shutdown().await;
+}
+
+/// Forwards engine events until the client closes its end or goes away.
+async fn forward<R: AsyncRead + Unpin, W: AsyncWrite + Unpin>(mut events: broadcast::Receiver<EngineEvent>, mut reader: BufReader<R>, mut writer: W) {
+    let mut ignored = String::new();
+    loop {
+        tokio::select! {
+            received = events.recv() => {
+                let event = match received {
+                    Ok(event) => Event::from(event),
+                    Err(broadcast::error::RecvError::Lagged(missed)) => {
+                        tracing::warn!(missed, "an IPC subscriber fell behind; ending its subscription");
+                        return;
+                    }
+                    Err(broadcast::error::RecvError::Closed) => return,
+                };
+                if write_event(&mut writer, &event).await.is_err() {
+                    return;
+                }
+            }
+            read = reader.read_line(&mut ignored) => {
+                // A subscriber sends nothing more: end of file or an error means it left.
+                if matches!(read, Ok(0) | Err(_)) {
+                    return;
+                }
+                ignored.clear();
+            }
+        }
+    }
+}
+
+async fn read_request<R: AsyncRead + Unpin>(reader: &mut BufReader<R>) -> Result<Request, IpcError> {
+    let mut line = Vec::new();
+    let mut limited = (&mut *reader).take(MAX_REQUEST_BYTES as u64 + 1);
+    limited
+        .read_until(b'\n', &mut line)
+        .await
+        .map_err(|error| IpcError::new(ErrorCode::BadRequest, format!("could not read the request: {error}")))?;
+    if line.len() > MAX_REQUEST_BYTES {
+        return Err(IpcError::new(ErrorCode::BadRequest, format!("the request is longer than {MAX_REQUEST_BYTES} bytes")));
+    }
+    serde_json::from_slice(&line).map_err(|error| IpcError::new(ErrorCode::BadRequest, format!("invalid request: {error}")))
+}
+
+/// Writes one event as a JSON line.
+pub(super) async fn write_event<W: AsyncWrite + Unpin>(writer: &mut W, event: &Event) -> std::io::Result<()> {
+    let mut line = serde_json::to_vec(event).map_err(std::io::Error::other)?;
+    line.push(b'\n');
+    writer.write_all(&line).await?;
+    writer.flush().await
+}
+
+impl From<EngineEvent> for Event {
+    fn from(event: EngineEvent) -> Self {
+        match event {
+            EngineEvent::Status(status) => Self::Status { status },
+            EngineEvent::Removed { account } => Self::Removed { account },
+            EngineEvent::Notify(notification) => Self::Notification { notification },
+        }
+    }
+}

@@ -1,0 +1,198 @@
+//! The tray's [`Service`]: requests carried out against the health engine
+//! and the [`Link`]. The tray adds only what needs a desktop (opening the
+//! window, the demo's simulator) through [`ShellHooks`].
+
+use std::future::Future;
+use std::sync::Arc;
+
+use tokio::sync::{Mutex, broadcast};
+
+use super::protocol::{ConnectOutcome, DemoFault, ErrorCode, Event, IpcError, Request};
+use super::server::Service;
+use crate::browser::BrowserCommand;
+use crate::engine::{EngineEvent, EngineHandle};
+use crate::accounts::{AccountRecord, AccountsError};
+use crate::link::{ConnectFailure, ConnectOptions, DisconnectError, Link};
+use crate::state::{AccountStatus, Action};
+
+/// Actions that only the shell around the engine can carry out.
+pub trait ShellHooks: Send + Sync + 'static {
+    /// Shows the status window, starting it if needed.
+    ///
+    /// # Errors
+    ///
+    /// Fails when the window program cannot be started.
+    fn open_window(&self) -> Result<(), IpcError>;
+
+    /// Injects a demo fault. Only the demo supports it.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorCode::Unsupported`] outside the demo.
+    fn demo(&self, fault: DemoFault) -> impl Future<Output = Result<(), IpcError>> + Send {
+        let _ = fault;
+        std::future::ready(Err(IpcError::new(ErrorCode::Unsupported, "Demo controls exist only in `graphlink demo`.")))
+    }
+}
+
+/// The engine, the link and the shell's hooks behind the IPC endpoint.
+pub struct EngineService<H> {
+    link: Arc<Link>,
+    engine: EngineHandle,
+    hooks: H,
+    /// Browser for sign-ins. `None` uses `BROWSER` or the platform default.
+    browser: Option<BrowserCommand>,
+    /// Held while a sign-in runs: one loopback listener and one browser tab at a time.
+    signing_in: Mutex<()>,
+}
+
+impl<H> std::fmt::Debug for EngineService<H> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EngineService").field("engine", &self.engine).finish_non_exhaustive()
+    }
+}
+
+impl<H: ShellHooks> EngineService<H> {
+    #[must_use]
+    pub fn new(link: Arc<Link>, engine: EngineHandle, hooks: H, browser: Option<BrowserCommand>) -> Self {
+        Self { link, engine, hooks, browser, signing_in: Mutex::new(()) }
+    }
+
+    #[must_use]
+    pub fn engine(&self) -> &EngineHandle {
+        &self.engine
+    }
+
+    #[must_use]
+    pub fn link(&self) -> &Link {
+        &self.link
+    }
+
+    /// Links a new account, or signs a known one in again, through the browser.
+    pub async fn connect(&self, account: Option<&str>) -> Event {
+        let Ok(_guard) = self.signing_in.try_lock() else {
+            return error(ErrorCode::Busy, "A sign-in is already in progress. Finish it in your browser, or wait for it to time out.");
+        };
+        let login_hint = match account {
+            None => None,
+            Some(selector) => match self.find_account(selector) {
+                Ok(Some(record)) => Some(record.username),
+                Ok(None) => return not_found(selector),
+                Err(failure) => return error(ErrorCode::Storage, failure.to_string()),
+            },
+        };
+
+        // NOTE: a reconnect is a connect with the account's username as
+        // `login_hint`, so signing in as another user links that user too.
+        let options = ConnectOptions { browser: self.browser.clone(), login_hint, ..ConnectOptions::default() };
+        let on_open = |_: &url::Url, opened: Result<_, crate::browser::BrowserError>| {
+            if let Err(failure) = opened {
+                tracing::warn!(error = %failure, "could not open a browser for the sign-in");
+            }
+        };
+        let result = self.link.connect(&options, on_open).await;
+
+        self.engine.reload();
+        let outcome = match result {
+            Ok(status) => ConnectOutcome::Connected { status },
+            Err(failure) => failed(failure),
+        };
+        Event::ConnectResult { outcome }
+    }
+
+    async fn disconnect(&self, account: Option<&str>) -> Event {
+        let result = self.link.disconnect(account).await;
+        self.engine.reload();
+        match result {
+            Ok(_) => Event::Done,
+            Err(DisconnectError::NotFound(selector)) => not_found(&selector),
+            Err(failure) => error(ErrorCode::Storage, failure.to_string()),
+        }
+    }
+
+    fn it_request(&self, account: &str) -> Event {
+        let statuses = self.engine.statuses();
+        let Some(status) = statuses.iter().find(|status| status.account == account || status.username.eq_ignore_ascii_case(account)) else {
+            return not_found(account);
+        };
+        match &status.action {
+            Action::AskAdmin { admin_consent_url } => Event::ItRequest { text: it_request_text(status, admin_consent_url) },
+            _ => error(ErrorCode::NotFound, format!("{} does not need an administrator.", status.username)),
+        }
+    }
+
+    fn find_account(&self, selector: &str) -> Result<Option<AccountRecord>, AccountsError> {
+        let records = self.link.account_store().load()?;
+        Ok(records.into_iter().find(|record| record.key == selector || record.username.eq_ignore_ascii_case(selector)))
+    }
+}
+
+impl<H: ShellHooks> Service for EngineService<H> {
+    fn subscribe(&self) -> broadcast::Receiver<EngineEvent> {
+        self.engine.subscribe()
+    }
+
+    fn snapshot(&self) -> Vec<AccountStatus> {
+        self.engine.statuses()
+    }
+
+    async fn call(&self, request: Request) -> Event {
+        match request {
+            Request::Subscribe | Request::Status => Event::Snapshot { accounts: self.snapshot() },
+            Request::CheckNow => {
+                self.engine.check_now();
+                Event::Done
+            }
+            Request::Connect => self.connect(None).await,
+            Request::Reconnect { account } => self.connect(Some(&account)).await,
+            Request::Disconnect { account } => self.disconnect(account.as_deref()).await,
+            Request::ItRequest { account } => self.it_request(&account),
+            Request::OpenWindow => self.hooks.open_window().map_or_else(Event::Error, |()| Event::Done),
+            Request::Demo { fault } => match self.hooks.demo(fault).await {
+                Ok(()) => {
+                    self.engine.check_now();
+                    Event::Done
+                }
+                Err(failure) => Event::Error(failure),
+            },
+        }
+    }
+}
+
+fn failed(failure: ConnectFailure) -> ConnectOutcome {
+    ConnectOutcome::Failed {
+        state: failure.state,
+        message: failure.message,
+        action: failure.action,
+        error: failure.error,
+        it_request: None,
+    }
+}
+
+/// Builds the message a rep sends to IT: who is affected, what Microsoft reported,
+/// the admin-consent link and the IDs for the sign-in logs.
+fn it_request_text(status: &AccountStatus, admin_consent_url: &str) -> String {
+    let mut text = format!(
+        "Subject: Please approve Graphlink for Microsoft 365\n\nHello,\n\nGraphlink could not link {} to Microsoft Graph, and only an administrator of our Microsoft 365 tenant can fix it.\n\nWhat Graphlink reported: {}\n\nAn administrator who may grant tenant-wide consent can approve Graphlink for everyone by opening this link:\n\n  {admin_consent_url}\n\nTenant ID: {}\n",
+        status.username, status.message, status.tenant_id
+    );
+    if let Some(detail) = &status.error {
+        text.push_str(&format!("Error: {}\n", detail.code));
+        if let Some(id) = &detail.correlation_id {
+            text.push_str(&format!("Correlation ID: {id}\n"));
+        }
+        if let Some(id) = &detail.trace_id {
+            text.push_str(&format!("Trace ID: {id}\n"));
+        }
+    }
+    text.push_str("\nThank you.\n");
+    text
+}
+
+fn error(code: ErrorCode, message: impl Into<String>) -> Event {
+    Event::Error(IpcError::new(code, message))
+}
+
+fn not_found(selector: &str) -> Event {
+    error(ErrorCode::NotFound, format!("No linked account matches {selector:?}."))
+}
