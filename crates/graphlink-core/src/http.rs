@@ -60,7 +60,7 @@ impl TransportError {
             TransportKind::Timeout
         } else if lower.contains("dns") || lower.contains("failed to lookup address") || lower.contains("name or service not known") {
             TransportKind::Dns
-        } else if lower.contains("certificate") || lower.contains("tls") || lower.contains("handshake") {
+        } else if is_tls(error) || lower.contains("certificate") || lower.contains("tls") || lower.contains("handshake") {
             TransportKind::Tls
         } else if error.is_connect() {
             TransportKind::Connect
@@ -70,6 +70,24 @@ impl TransportError {
         let host = error.url().and_then(|url| url.host_str()).unwrap_or("the server").to_owned();
         Self { kind, host, detail: chain }
     }
+}
+
+/// Returns true when a TLS error (a `rustls::Error`, possibly wrapped in I/O
+/// errors, whose `source` skips the wrapped error) caused the failure.
+fn is_tls(error: &reqwest::Error) -> bool {
+    error.source().is_some_and(caused_by_rustls)
+}
+
+fn caused_by_rustls(error: &(dyn std::error::Error + 'static)) -> bool {
+    if error.downcast_ref::<rustls::Error>().is_some() {
+        return true;
+    }
+    if let Some(io) = error.downcast_ref::<std::io::Error>()
+        && io.get_ref().is_some_and(|inner| caused_by_rustls(inner))
+    {
+        return true;
+    }
+    error.source().is_some_and(caused_by_rustls)
 }
 
 fn source_chain(error: &reqwest::Error) -> String {

@@ -46,9 +46,12 @@ pub const FALLBACK: TokenRule = row(None, None, &[], ReconnectNeeded, Reason::Si
 pub const TOKEN_RULES: &[TokenRule] = &[
     // Refresh token proven dead: revoked, expired, invalidated.
     row(INVALID_GRANT, Some("bad_token"), &[50173, 50132, 50133], ReconnectNeeded, Reason::PasswordChanged, true),
-    row(INVALID_GRANT, Some("bad_token"), &[700082, 70008], ReconnectNeeded, Reason::LinkExpired, true),
+    row(INVALID_GRANT, Some("bad_token"), &[700082, 700084, 70008], ReconnectNeeded, Reason::LinkExpired, true),
     row(INVALID_GRANT, Some("bad_token"), &[], ReconnectNeeded, Reason::TokenRevoked, true),
+    row(INVALID_GRANT, Some("token_expired"), &[70043], ReconnectNeeded, Reason::SignInFrequency, true),
     row(INVALID_GRANT, Some("token_expired"), &[], ReconnectNeeded, Reason::LinkExpired, true),
+    // A sign-in loop on Microsoft's side: back off rather than ask the user.
+    row(None, None, &[50196], Degraded, Reason::ServiceUnavailable, false),
     // Interaction needed: the token may work again after a sign-in, so keep it.
     row(None, Some("basic_action"), &[], ReconnectNeeded, Reason::MfaRequired, false),
     row(None, Some("additional_action"), &[], ReconnectNeeded, Reason::SignInRequired, false),
@@ -61,7 +64,7 @@ pub const TOKEN_RULES: &[TokenRule] = &[
     row(None, Some("device_authentication_failed"), &[], AdminNeeded, Reason::DeviceNotRegistered, false),
     // No suberror: the AADSTS code decides.
     row(INVALID_GRANT, None, &[50173, 50132, 50133], ReconnectNeeded, Reason::PasswordChanged, true),
-    row(INVALID_GRANT, None, &[700082, 70008, 70000], ReconnectNeeded, Reason::LinkExpired, true),
+    row(INVALID_GRANT, None, &[700082, 700084, 70008, 70000], ReconnectNeeded, Reason::LinkExpired, true),
     row(INVALID_GRANT, None, &[70043], ReconnectNeeded, Reason::SignInFrequency, true),
     row(INVALID_GRANT, None, &[50076, 50079, 50078, 50158], ReconnectNeeded, Reason::MfaRequired, false),
     row(INVALID_GRANT, None, &[65001], ReconnectNeeded, Reason::ConsentMissing, false),

@@ -27,6 +27,7 @@ pub struct Harness {
     pub clock: SimulatedClock,
     pub keyring: GatedStore,
     pub link: Arc<Link>,
+    pub config: Config,
     pub user: SimUser,
 }
 
@@ -58,13 +59,20 @@ impl Harness {
         let keyring = GatedStore::new();
         let tokens = TokenStore::with_store("graphlink", Duration::from_secs(5), keyring.as_store());
         let accounts = AccountStore::new(dir.path().join("accounts.json"));
-        let link = Arc::new(Link::new(config, tokens, accounts).expect("link"));
+        let link = Arc::new(Link::new(config.clone(), tokens, accounts).expect("link"));
 
         let options = ConnectOptions { browser: Some(sim_browser(&user)), timeout: Duration::from_secs(30), ..ConnectOptions::default() };
         let status = link.connect(&options, |_, opened| assert!(opened.is_ok(), "sim-browser starts")).await.expect("connect");
         assert_eq!(status.state, LinkState::Connected, "{status:?}");
 
-        Self { dir, state, sim: Some(sim), addr, clock, keyring, link, user }
+        Self { dir, state, sim: Some(sim), addr, clock, keyring, link, config, user }
+    }
+
+    /// Returns a second `Link` over the same keyring and accounts with another HTTP client.
+    pub fn relink_with_client(&self, http: reqwest::Client) -> Link {
+        let tokens = TokenStore::with_store("graphlink", Duration::from_secs(5), self.keyring.as_store());
+        let accounts = AccountStore::new(self.dir.path().join("accounts.json"));
+        Link::new(self.config.clone(), tokens, accounts).expect("link").with_http_client(http)
     }
 
     pub async fn stop_sim(&mut self) {
