@@ -6,6 +6,14 @@ set -euo pipefail
 packages=(
   # A real Secret Service keyring in a private D-Bus session, for tests and a headless demo.
   dbus gnome-keyring libsecret-tools
+  # The tray (tray-icon and muda on tao): GTK, the app-indicator library it
+  # loads at run time, and libxdo for menu accelerators.
+  pkg-config libgtk-3-dev libayatana-appindicator3-dev libayatana-appindicator3-1 libxdo-dev
+  # The status window (Tauri 2 on WebKitGTK).
+  build-essential libwebkit2gtk-4.1-dev librsvg2-dev
+  # End-to-end tests of both in a real desktop session: Xvfb, a notification
+  # server, WebKit's WebDriver, screenshots and window lookup.
+  xvfb xauth dbus-x11 libnotify-bin dunst webkit2gtk-driver imagemagick xdotool
 )
 
 missing=()

@@ -71,6 +71,12 @@ impl Context {
     pub fn load_for_connect(profile: Profile) -> anyhow::Result<Self> {
         Self::load_with_deadline(profile, CONNECT_KEYRING_DEADLINE)
     }
+
+    /// Splits the context for a long-running process that shares the link
+    /// between tasks. Keep the guard alive to keep logging.
+    pub fn into_shared(self) -> (std::sync::Arc<Link>, Option<WorkerGuard>) {
+        (std::sync::Arc::new(self.link), self._log)
+    }
 }
 
 /// `graphlink connect`.

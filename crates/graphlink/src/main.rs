@@ -4,7 +4,9 @@
 mod commands;
 mod demo;
 mod logging;
+mod remote;
 mod render;
+mod tray;
 
 use std::process::ExitCode;
 
@@ -12,10 +14,10 @@ use clap::{Parser, Subcommand};
 
 #[derive(Debug, Parser)]
 #[command(name = "graphlink", version, about = "Keeps your Microsoft 365 mailbox linked to Microsoft Graph")]
-#[command(arg_required_else_help = true)]
 struct Cli {
+    /// Without a command, Graphlink runs as the tray app.
     #[command(subcommand)]
-    command: Command,
+    command: Option<Command>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -43,12 +45,20 @@ enum Command {
         /// Account key or username, as `graphlink status` shows them.
         account: Option<String>,
     },
-    /// Link a demo account against a built-in simulator of Microsoft 365 and show its status.
+    /// Run the tray app against a built-in simulator of Microsoft 365, with a
+    /// Demo menu that breaks the link on purpose. Without a display, link a
+    /// demo account, print its status and exit.
     Demo,
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // The tray owns the main thread, which desktop event loops require.
+    match &cli.command {
+        None => return tray::run(tray::Mode::User),
+        Some(Command::Demo) if tray::has_display() => return tray::run(tray::Mode::Demo),
+        Some(_) => {}
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => runtime,
         Err(error) => {
@@ -66,7 +76,17 @@ fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    match cli.command {
+    let Some(command) = cli.command else { return Ok(ExitCode::SUCCESS) };
+    // A running tray answers the subcommands, so two engines never refresh the same account.
+    if let Some(tray) = remote::running_tray().await {
+        match &command {
+            Command::Connect { login_hint: None, .. } => return remote::connect(&tray, None).await,
+            Command::Status { json } => return remote::status(&tray, *json).await,
+            Command::Disconnect { account } => return remote::disconnect(&tray, account.clone()).await,
+            Command::Connect { .. } | Command::Demo => {}
+        }
+    }
+    match command {
         Command::Connect { timeout, login_hint } => {
             let context = commands::Context::load_for_connect(commands::Profile::Default)?;
             Ok(commands::connect(&context, timeout, login_hint).await)

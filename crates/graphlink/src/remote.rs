@@ -1,0 +1,113 @@
+//! The subcommands, carried out by a running tray over IPC, so that two
+//! health engines never refresh the same account.
+
+use std::collections::HashSet;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use graphlink_core::ipc::{self, ConnectOutcome, Endpoint, Event, IpcError, Request, Subscription};
+use graphlink_core::state::AccountStatus;
+
+use crate::commands::exit_code;
+use crate::render;
+use crate::tray::Mode;
+
+/// How long `status` waits for the tray to finish checking every account.
+const STATUS_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Returns the endpoint of the user's running tray, or `None` when none runs.
+pub async fn running_tray() -> Option<Endpoint> {
+    let endpoint = Mode::User.endpoint().ok()?;
+    ipc::is_running(&endpoint).await.then_some(endpoint)
+}
+
+/// `graphlink status` through the tray: requests a check of every account
+/// and prints the results as they arrive.
+///
+/// # Errors
+///
+/// Fails when the tray goes away or does not finish within a minute.
+pub async fn status(endpoint: &Endpoint, json: bool) -> anyhow::Result<ExitCode> {
+    let statuses = tokio::time::timeout(STATUS_TIMEOUT, check_all(endpoint))
+        .await
+        .map_err(|_| anyhow::anyhow!("the running Graphlink did not finish checking within {} seconds", STATUS_TIMEOUT.as_secs()))??;
+    if json {
+        println!("{}", render::json(&statuses)?);
+    } else {
+        print!("{}", render::text(&statuses));
+    }
+    Ok(exit_code(&statuses))
+}
+
+async fn check_all(endpoint: &Endpoint) -> Result<Vec<AccountStatus>, IpcError> {
+    let mut subscription = Subscription::open(endpoint).await?;
+    let Some(Event::Snapshot { accounts: mut statuses }) = subscription.next().await? else {
+        return Err(IpcError::new(ipc::ErrorCode::Unavailable, "the running Graphlink sent no snapshot"));
+    };
+    ipc::request(endpoint, &Request::CheckNow).await?;
+
+    let mut pending: HashSet<String> = statuses.iter().map(|status| status.account.clone()).collect();
+    while !pending.is_empty() {
+        match subscription.next().await? {
+            Some(Event::Status { status }) => {
+                pending.remove(&status.account);
+                match statuses.iter_mut().find(|known| known.account == status.account) {
+                    Some(known) => *known = status,
+                    None => statuses.push(status),
+                }
+            }
+            Some(Event::Removed { account }) => {
+                pending.remove(&account);
+                statuses.retain(|status| status.account != account);
+            }
+            Some(_) => {}
+            None => return Err(IpcError::new(ipc::ErrorCode::Unavailable, "the running Graphlink closed the connection")),
+        }
+    }
+    Ok(statuses)
+}
+
+/// `graphlink connect` through the tray: the tray opens the browser and
+/// links the account, and this prints the outcome.
+///
+/// # Errors
+///
+/// Fails when the tray goes away or rejects the request.
+pub async fn connect(endpoint: &Endpoint, account: Option<String>) -> anyhow::Result<ExitCode> {
+    eprintln!("Graphlink is running: it opens the Microsoft sign-in page in your browser and waits for you to finish.");
+    let request = match account {
+        Some(account) => Request::Reconnect { account },
+        None => Request::Connect,
+    };
+    match ipc::request(endpoint, &request).await? {
+        Event::ConnectResult { outcome: ConnectOutcome::Connected { status } } => {
+            print!("{}", render::text(std::slice::from_ref(&status)));
+            Ok(exit_code(std::slice::from_ref(&status)))
+        }
+        Event::ConnectResult { outcome: ConnectOutcome::Failed { state, message, .. } } => {
+            eprintln!("Not connected ({state}): {message}");
+            Ok(ExitCode::FAILURE)
+        }
+        other => anyhow::bail!("the running Graphlink sent an unexpected reply: {other:?}"),
+    }
+}
+
+/// `graphlink disconnect` through the tray.
+///
+/// # Errors
+///
+/// Fails when no account matches or the tray could not remove it.
+pub async fn disconnect(endpoint: &Endpoint, account: Option<String>) -> anyhow::Result<ExitCode> {
+    let before = match ipc::request(endpoint, &Request::Status).await? {
+        Event::Snapshot { accounts } => accounts,
+        _ => Vec::new(),
+    };
+    ipc::request(endpoint, &Request::Disconnect { account: account.clone() }).await?;
+    let removed = before.iter().filter(|status| {
+        account.as_deref().is_none_or(|wanted| status.account == wanted || status.username.eq_ignore_ascii_case(wanted))
+    });
+    for status in removed {
+        println!("Disconnected {} and removed its keyring entry.", status.username);
+    }
+    Ok(ExitCode::SUCCESS)
+}

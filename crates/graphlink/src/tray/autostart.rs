@@ -1,0 +1,31 @@
+//! "Start at login": an XDG autostart entry on Linux, a launch agent on
+//! macOS, a Run registry value on Windows, through the `auto-launch` crate.
+
+use auto_launch::{AutoLaunch, AutoLaunchBuilder};
+
+fn entry() -> anyhow::Result<AutoLaunch> {
+    let exe = std::env::current_exe()?;
+    let path = exe.to_str().ok_or_else(|| anyhow::anyhow!("the path of graphlink is not valid UTF-8: {}", exe.display()))?;
+    Ok(AutoLaunchBuilder::new().set_app_name("Graphlink").set_app_path(path).build()?)
+}
+
+/// Returns true when Graphlink starts at login. Errors count as off.
+pub fn is_enabled() -> bool {
+    entry().and_then(|entry| Ok(entry.is_enabled()?)).unwrap_or(false)
+}
+
+/// Turns start at login on or off and returns the new setting.
+///
+/// # Errors
+///
+/// Fails when the autostart entry cannot be written or removed.
+pub fn set(enabled: bool) -> anyhow::Result<bool> {
+    let entry = entry()?;
+    if enabled {
+        entry.enable()?;
+    } else {
+        entry.disable()?;
+    }
+    tracing::info!(enabled, "start at login changed");
+    Ok(entry.is_enabled()?)
+}

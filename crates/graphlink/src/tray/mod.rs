@@ -1,0 +1,142 @@
+//! `graphlink` without arguments: the tray app. It runs the one health
+//! engine of the user, shows the worst state as an icon with a menu, shows
+//! the notifications the engine's policy decides, and serves the IPC
+//! endpoint that the status window and the subcommands use.
+//!
+//! It links no web engine: the window is a separate program.
+
+mod app;
+mod autostart;
+mod demo_sim;
+mod hooks;
+mod look;
+mod menu;
+mod notifier;
+mod window;
+
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use graphlink_core::engine::{self, clock::SystemClock};
+use graphlink_core::ipc::{self, BindError, EngineService, Endpoint, Listener, Request};
+use graphlink_core::link::DisconnectError;
+
+use crate::commands::{Context, Profile};
+use demo_sim::DemoSim;
+use hooks::TrayHooks;
+use window::WindowLauncher;
+
+pub use window::ENDPOINT_VARIABLE;
+
+/// The set of accounts the tray manages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// The user's accounts.
+    User,
+    /// The demo account against an in-process simulator, with a Demo menu.
+    Demo,
+}
+
+impl Mode {
+    /// Returns the endpoint of this mode, so a demo and a real tray can run at once.
+    ///
+    /// # Errors
+    ///
+    /// Fails when there is no home directory.
+    pub fn endpoint(self) -> anyhow::Result<Endpoint> {
+        if let Some(address) = std::env::var_os(ENDPOINT_VARIABLE) {
+            return Ok(Endpoint::at(address));
+        }
+        Ok(Endpoint::for_profile(match self {
+            Self::User => "tray",
+            Self::Demo => "demo",
+        })?)
+    }
+}
+
+/// Everything the running tray holds.
+pub(crate) struct Tray {
+    pub service: Arc<EngineService<TrayHooks>>,
+    pub server: ipc::ServerHandle,
+    pub demo: Option<Arc<DemoSim>>,
+    pub endpoint: Endpoint,
+    pub first_run: bool,
+    pub log: Option<tracing_appender::non_blocking::WorkerGuard>,
+}
+
+/// Runs the tray until the user quits. Blocks the calling thread, which
+/// must be the main thread: desktop event loops require it.
+pub fn run(mode: Mode) -> ExitCode {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().thread_name("graphlink-engine").build() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("graphlink: could not start: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    let tray = match runtime.block_on(start(mode)) {
+        Ok(Started::Running(tray)) => tray,
+        Ok(Started::AlreadyRunning) => return ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("graphlink: {error:#}");
+            return ExitCode::from(2);
+        }
+    };
+    app::run(&runtime, tray)
+}
+
+enum Started {
+    Running(Box<Tray>),
+    /// Another tray was running and was asked to open its window.
+    AlreadyRunning,
+}
+
+async fn start(mode: Mode) -> anyhow::Result<Started> {
+    let endpoint = mode.endpoint()?;
+    if ipc::is_running(&endpoint).await {
+        return open_running_window(&endpoint).await;
+    }
+
+    let demo = match mode {
+        Mode::Demo => Some(Arc::new(DemoSim::start().await?)),
+        Mode::User => None,
+    };
+    let profile = match &demo {
+        Some(demo) => Profile::Demo(Box::new(demo.config()?)),
+        None => Profile::Default,
+    };
+    let (link, log) = Context::load(profile)?.into_shared();
+    if demo.is_some() {
+        // Demo accounts from an earlier run belong to a simulator that is gone.
+        match link.disconnect(None).await {
+            Ok(_) | Err(DisconnectError::NotFound(_)) => {}
+            Err(error) => return Err(anyhow::Error::new(error).context("could not clear the previous demo account")),
+        }
+    }
+
+    let listener = match Listener::bind(&endpoint).await {
+        Ok(listener) => listener,
+        // Another tray started between the check above and now.
+        Err(BindError::AlreadyRunning(_)) => return open_running_window(&endpoint).await,
+        Err(error) => return Err(error.into()),
+    };
+    let first_run = link.account_store().load().map(|records| records.is_empty()).unwrap_or(false);
+    let engine = engine::spawn(Arc::clone(&link), Arc::new(SystemClock));
+    let hooks = TrayHooks { window: WindowLauncher::new(endpoint.clone()), demo: demo.clone() };
+    let service = Arc::new(EngineService::new(link, engine, hooks, None));
+    let server = ipc::serve(listener, Arc::clone(&service));
+    tracing::info!(endpoint = %endpoint, ?mode, "tray started");
+    Ok(Started::Running(Box::new(Tray { service, server, demo, endpoint, first_run, log })))
+}
+
+async fn open_running_window(endpoint: &Endpoint) -> anyhow::Result<Started> {
+    ipc::request(endpoint, &Request::OpenWindow).await?;
+    eprintln!("Graphlink is already running; its window was opened.");
+    Ok(Started::AlreadyRunning)
+}
+
+/// Returns true when a desktop session can show the tray: always on macOS
+/// and Windows, and with `DISPLAY` or `WAYLAND_DISPLAY` set elsewhere.
+pub fn has_display() -> bool {
+    cfg!(any(target_os = "macos", windows)) || std::env::var_os("DISPLAY").is_some() || std::env::var_os("WAYLAND_DISPLAY").is_some()
+}
