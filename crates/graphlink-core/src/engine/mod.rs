@@ -21,10 +21,12 @@ use crate::accounts::AccountRecord;
 use crate::link::{AccessToken, Link};
 use crate::state::{AccountStatus, LinkState};
 
-/// First retry after `offline`: short, so a returning network is noticed within seconds.
-const OFFLINE_RETRY: Duration = Duration::from_secs(5);
-/// Longest wait between retries while `offline`.
-const OFFLINE_RETRY_MAX: Duration = Duration::from_secs(60);
+/// First retry after `offline`: short, so a returning network is noticed
+/// within seconds even where the OS sends no network signal.
+const OFFLINE_RETRY: Duration = Duration::from_secs(4);
+/// Longest wait between retries while `offline`. An offline attempt fails
+/// locally and costs nothing, so the wait stays short.
+const OFFLINE_RETRY_MAX: Duration = Duration::from_secs(30);
 
 /// What the engine reports to shells.
 #[derive(Debug, Clone, PartialEq, Eq)]

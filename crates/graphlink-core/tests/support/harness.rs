@@ -89,7 +89,7 @@ impl Harness {
 }
 
 /// Returns the simulator's scripted browser, built next to the test binaries' directory.
-fn sim_browser(user: &SimUser) -> BrowserCommand {
+pub fn sim_browser(user: &SimUser) -> BrowserCommand {
     let exe = std::env::current_exe().expect("test executable");
     let program = exe.parent().and_then(|deps| deps.parent()).expect("target directory").join("sim-browser");
     assert!(program.exists(), "{} is missing: run `cargo build --workspace --bins` first (make test does)", program.display());
