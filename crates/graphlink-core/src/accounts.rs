@@ -32,6 +32,28 @@ pub struct AccountRecord {
     pub last_check: Option<LastCheck>,
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub last_connected: Option<OffsetDateTime>,
+    /// Scopes the identity platform granted at the last sign-in, short form
+    /// (`Mail.Read`). `None` for accounts linked before this was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub granted_scopes: Option<Vec<String>>,
+    /// Set when the last sign-in for this account ended at the tenant's
+    /// consent block ("Need admin approval"); cleared by a successful sign-in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub consent_blocked: Option<ConsentBlocked>,
+    /// Claims of a challenge that only a new sign-in can satisfy; sent with
+    /// the next reconnect. Not a secret.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub claims_challenge: Option<String>,
+}
+
+/// A sign-in that the tenant's consent policy stopped, kept so that later
+/// checks keep pointing at IT instead of asking the rep to retry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConsentBlocked {
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+    #[serde(default)]
+    pub error: Option<ErrorDetail>,
 }
 
 /// The result of the most recent check, shown until the next one finishes.
@@ -161,6 +183,9 @@ mod tests {
             linked_at: OffsetDateTime::UNIX_EPOCH,
             last_check: None,
             last_connected: None,
+            granted_scopes: None,
+            consent_blocked: None,
+            claims_challenge: None,
         }
     }
 

@@ -2,8 +2,14 @@
 //! installs, the user's `config.toml`, then `GRAPHLINK_*` environment variables.
 //! Later layers win.
 //!
-//! Parsing is pure ([`parse_layer`], [`env_layer`]) and loading files is
-//! separate ([`load`]), so the error texts can be tested without touching disk.
+//! Parsing is pure ([`parse_layer`], [`parse_managed`], [`env_layer`]) and
+//! loading files is separate ([`load`]), so the error texts can be tested
+//! without touching disk.
+//!
+//! The managed file may lock settings with `locked = ["client_id", …]` (or
+//! `locked = true` for every setting it contains). The user file and the
+//! environment cannot override a locked setting: their value is ignored, and
+//! [`load_detailed`] reports where it was, for `graphlink doctor`.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -156,13 +162,27 @@ const KEYS: &[&str] = &["client_id", "authority", "graph_url", "scopes", "check_
 /// for a syntax error, an unknown key, a wrong type or an invalid value.
 pub fn parse_layer(text: &str, path: &Path) -> Result<Layer, ConfigError> {
     let origin = Origin::File(path.to_path_buf());
-    let table: toml::Table = text.parse().map_err(|error: toml::de::Error| {
-        let line = error.span().map(|span| line_of_offset(text, span.start));
-        let problem = error.message().trim().to_owned();
-        ConfigError::new(origin.clone(), "(syntax)", problem, "correct the TOML syntax at that line")
-            .at_line(line)
-    })?;
+    let table: toml::Table = text.parse().map_err(|error: toml::de::Error| syntax_error(text, &origin, &error))?;
+    if table.contains_key("locked") {
+        return Err(ConfigError::new(
+            origin,
+            "locked",
+            "can only be set in the managed file an administrator installs",
+            format!("remove it from this file; the managed file is {}", crate::paths::managed_config_file().display()),
+        )
+        .at_line(line_of_key(text, "locked")));
+    }
+    parse_table(table, text, &origin)
+}
 
+fn syntax_error(text: &str, origin: &Origin, error: &toml::de::Error) -> ConfigError {
+    let line = error.span().map(|span| line_of_offset(text, span.start));
+    let problem = error.message().trim().to_owned();
+    ConfigError::new(origin.clone(), "(syntax)", problem, "correct the TOML syntax at that line").at_line(line)
+}
+
+fn parse_table(table: toml::Table, text: &str, origin: &Origin) -> Result<Layer, ConfigError> {
+    let origin = origin.clone();
     let mut layer = Layer::default();
     for (key, value) in table {
         let line = line_of_key(text, &key);
@@ -248,6 +268,94 @@ pub fn env_layer(lookup: impl Fn(&str) -> Option<String>) -> Result<Layer, Confi
     Ok(layer)
 }
 
+impl Layer {
+    /// Returns the keys this layer sets, in [`KEYS`] order.
+    #[must_use]
+    pub fn keys(&self) -> Vec<&'static str> {
+        let set = [
+            self.client_id.is_some(),
+            self.authority.is_some(),
+            self.graph_url.is_some(),
+            self.scopes.is_some(),
+            self.check_interval.is_some(),
+        ];
+        KEYS.iter().zip(set).filter_map(|(key, is_set)| is_set.then_some(*key)).collect()
+    }
+
+    /// Removes `key` from this layer, so earlier layers keep their value.
+    fn unset(&mut self, key: &str) {
+        match key {
+            "client_id" => self.client_id = None,
+            "authority" => self.authority = None,
+            "graph_url" => self.graph_url = None,
+            "scopes" => self.scopes = None,
+            "check_interval" => self.check_interval = None,
+            _ => {}
+        }
+    }
+}
+
+/// The managed file's settings and the keys it locks.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ManagedLayer {
+    pub layer: Layer,
+    /// Keys that the user file and the environment cannot override.
+    pub locked: Vec<&'static str>,
+}
+
+/// Parses the managed file, which may contain `locked`: a list of setting
+/// names, or `true` for every setting the file contains.
+///
+/// # Errors
+///
+/// As [`parse_layer`], plus an invalid `locked` value or an unknown name in it.
+pub fn parse_managed(text: &str, path: &Path) -> Result<ManagedLayer, ConfigError> {
+    let origin = Origin::File(path.to_path_buf());
+    let mut table: toml::Table = text.parse().map_err(|error: toml::de::Error| syntax_error(text, &origin, &error))?;
+    let line = line_of_key(text, "locked");
+    let locked_value = table.remove("locked");
+    // The other settings get the same checks and messages as in a user file;
+    // line numbers come from the original text.
+    let layer = parse_table(table, text, &origin)?;
+    let fix = format!("write locked = true, or a list such as locked = [\"client_id\", \"authority\"] using the keys {}", KEYS.join(", "));
+    let locked = match locked_value {
+        None | Some(toml::Value::Boolean(false)) => Vec::new(),
+        Some(toml::Value::Boolean(true)) => layer.keys(),
+        Some(toml::Value::Array(items)) => {
+            let mut locked = Vec::with_capacity(items.len());
+            for item in &items {
+                let known = item.as_str().and_then(|name| KEYS.iter().find(|key| **key == name));
+                let Some(key) = known else {
+                    return Err(ConfigError::new(origin, "locked", format!("contains {item}, which is not a setting"), fix).at_line(line));
+                };
+                locked.push(*key);
+            }
+            locked
+        }
+        Some(other) => return Err(ConfigError::new(origin, "locked", wrong_type(&other, "true or a list of setting names"), fix).at_line(line)),
+    };
+    Ok(ManagedLayer { layer, locked })
+}
+
+/// The source of one setting's value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeySource {
+    pub key: &'static str,
+    pub origin: Origin,
+    /// Locked by the managed file.
+    pub locked: bool,
+    /// Values that a lock made Graphlink ignore, with the line for files.
+    pub ignored: Vec<(Origin, Option<usize>)>,
+}
+
+/// The merged configuration and the source of each setting.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Loaded {
+    pub config: Config,
+    /// One entry per setting, in [`KEYS`] order.
+    pub sources: Vec<KeySource>,
+}
+
 /// Merges the defaults with the given layers, later ones winning.
 #[must_use]
 pub fn merge(layers: impl IntoIterator<Item = Layer>) -> Config {
@@ -266,23 +374,69 @@ pub fn merge(layers: impl IntoIterator<Item = Layer>) -> Config {
 /// Returns the first invalid file or variable. Nothing is written, so a bad
 /// setting never loses an account.
 pub fn load(managed_file: &Path, user_file: &Path) -> Result<Config, ConfigError> {
-    let mut layers = Vec::with_capacity(3);
-    for path in [managed_file, user_file] {
-        match std::fs::read_to_string(path) {
-            Ok(text) => layers.push(parse_layer(&text, path)?),
-            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
-            Err(error) => {
-                return Err(ConfigError::new(
-                    Origin::File(path.to_path_buf()),
-                    "(file)",
-                    format!("could not be read: {error}"),
-                    "check the file's permissions",
-                ));
+    load_detailed(managed_file, user_file, |name| std::env::var(name).ok()).map(|loaded| loaded.config)
+}
+
+/// Loads like [`load`], reading variables through `lookup`, and reports
+/// where each setting came from and which values a lock overrode.
+///
+/// # Errors
+///
+/// Returns the first invalid file or variable.
+pub fn load_detailed(managed_file: &Path, user_file: &Path, lookup: impl Fn(&str) -> Option<String>) -> Result<Loaded, ConfigError> {
+    let managed = match read_optional(managed_file)? {
+        Some(text) => parse_managed(&text, managed_file)?,
+        None => ManagedLayer::default(),
+    };
+    let user_text = read_optional(user_file)?;
+    let user = user_text.as_deref().map(|text| parse_layer(text, user_file)).transpose()?.unwrap_or_default();
+    let env = env_layer(&lookup)?;
+    let env_origins = |key: &str| Origin::Env(ENV_VARS.iter().find(|(name, _)| *name == key).map_or("GRAPHLINK_*", |(_, var)| var));
+
+    let mut sources: Vec<KeySource> = KEYS
+        .iter()
+        .map(|key| KeySource { key, origin: Origin::Defaults, locked: managed.locked.contains(key), ignored: Vec::new() })
+        .collect();
+    let mut layers = vec![(managed.layer, Origin::File(managed_file.to_path_buf())), (user, Origin::File(user_file.to_path_buf())), (env, Origin::Env("GRAPHLINK_*"))];
+    for (index, (layer, origin)) in layers.iter_mut().enumerate() {
+        for key in layer.keys() {
+            let Some(source) = sources.iter_mut().find(|source| source.key == key) else { continue };
+            let origin = if matches!(origin, Origin::Env(_)) { env_origins(key) } else { origin.clone() };
+            if index > 0 && source.locked {
+                let line = if index == 1 { user_text.as_deref().and_then(|text| line_of_key(text, key)) } else { None };
+                tracing::warn!(key, ignored = %origin, "setting is locked by the managed file; ignoring the override");
+                source.ignored.push((origin, line));
+                layer.unset(key);
+            } else {
+                source.origin = origin;
             }
         }
     }
-    layers.push(env_layer(|name| std::env::var(name).ok())?);
-    Ok(merge(layers))
+    let config = merge(layers.into_iter().map(|(layer, _)| layer));
+    Ok(Loaded { config, sources })
+}
+
+/// Environment variable of each setting.
+const ENV_VARS: &[(&str, &str)] = &[
+    ("client_id", "GRAPHLINK_CLIENT_ID"),
+    ("authority", "GRAPHLINK_AUTHORITY"),
+    ("graph_url", "GRAPHLINK_GRAPH_URL"),
+    ("scopes", "GRAPHLINK_SCOPES"),
+    ("check_interval", "GRAPHLINK_CHECK_INTERVAL"),
+];
+
+/// Reads a file; a missing file is `None`.
+fn read_optional(path: &Path) -> Result<Option<String>, ConfigError> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => Ok(Some(text)),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(error) => Err(ConfigError::new(
+            Origin::File(path.to_path_buf()),
+            "(file)",
+            format!("could not be read: {error}"),
+            "check the file's permissions",
+        )),
+    }
 }
 
 fn check_client_id(value: &str, origin: &Origin, key: &str) -> Result<String, ConfigError> {

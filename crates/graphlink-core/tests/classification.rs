@@ -242,3 +242,21 @@ async fn refused_connection_is_offline() {
     assert!(report.status.message.starts_with(Reason::Unreachable.message()), "{}", report.status.message);
     assert!(stored_token(&harness).await.is_some());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stale_check_never_overwrites() {
+    let harness = Harness::start(Duration::from_secs(300)).await;
+    let started_with = harness.link.account_store().load().expect("accounts").remove(0);
+
+    // A reconnect happens while the check is under way: the record is replaced.
+    harness.link.account_store().update(|records| {
+        records[0].linked_at += time::Duration::seconds(1);
+        records[0].last_check = None;
+    }).expect("update");
+    harness.state.set_faults(&harness.user.username, Faults { refresh_error: Some(50173), ..Faults::default() });
+    let report = harness.link.check_cached(&started_with, None, SystemTime::now()).await;
+    assert_eq!(report.status.state, ReconnectNeeded);
+
+    let stored = harness.link.account_store().load().expect("accounts").remove(0);
+    assert!(stored.last_check.is_none(), "the result of a check on the replaced record was stored: {:?}", stored.last_check);
+}

@@ -16,7 +16,7 @@ use tracing_appender::non_blocking::WorkerGuard;
 use crate::render;
 
 /// Keyring service of real accounts.
-const KEYRING_SERVICE: &str = "graphlink";
+pub(crate) const KEYRING_SERVICE: &str = "graphlink";
 /// A person may be typing the keyring password while `connect` waits.
 const CONNECT_KEYRING_DEADLINE: Duration = Duration::from_secs(60);
 
@@ -79,27 +79,74 @@ impl Context {
     }
 }
 
+/// The options of one `graphlink connect` run.
+#[derive(Debug, Clone)]
+pub struct ConnectRequest {
+    pub timeout_secs: u64,
+    pub login_hint: Option<String>,
+    /// Key or username of the account to reconnect.
+    pub account: Option<String>,
+    pub device_code: bool,
+}
+
 /// `graphlink connect`.
-pub async fn connect(context: &Context, timeout_secs: u64, login_hint: Option<String>) -> ExitCode {
-    let options = ConnectOptions { timeout: Duration::from_secs(timeout_secs), login_hint, ..ConnectOptions::default() };
-    eprintln!("Opening the Microsoft sign-in page in your browser…");
-    let result = context
-        .link
-        .connect(&options, |url, opened| match opened {
+///
+/// # Errors
+///
+/// Fails when `--account` names no linked account or the metadata cannot be read.
+pub async fn connect(context: &Context, request: ConnectRequest) -> anyhow::Result<ExitCode> {
+    let account = match &request.account {
+        Some(selector) => Some(context.link.find_account(selector)?.with_context(|| {
+            format!("no linked account matches {selector:?}; run `graphlink status` to list accounts, or `graphlink connect` without --account to link a new one")
+        })?),
+        None => None,
+    };
+    let result = if request.device_code {
+        context
+            .link
+            .connect_device_code(
+                account.as_ref(),
+                |prompt| {
+                    eprintln!("To sign in, open {} on any device and enter the code:\n\n  {}\n", prompt.verification_uri, prompt.user_code);
+                    eprintln!("The code works for {} minutes. Waiting for the sign-in (press Ctrl+C to cancel).", prompt.expires_in_secs.div_ceil(60));
+                },
+                tokio::time::sleep,
+            )
+            .await
+    } else {
+        let options = ConnectOptions { timeout: Duration::from_secs(request.timeout_secs), login_hint: request.login_hint, ..ConnectOptions::default() };
+        eprintln!("Opening the Microsoft sign-in page in your browser…");
+        let on_open = |url: &url::Url, opened: Result<_, graphlink_core::browser::BrowserError>| match opened {
             Ok(_) => eprintln!("Waiting for you to finish signing in (press Ctrl+C to cancel)."),
             Err(error) => eprintln!("{error}:\n\n  {url}\n"),
-        })
-        .await;
+        };
+        match &account {
+            Some(record) => context.link.reconnect(record, &options, on_open).await,
+            None => context.link.connect(&options, on_open).await,
+        }
+    };
     match result {
         Ok(status) => {
-            print!("{}", render::text(std::slice::from_ref(&status)));
-            exit_code(std::slice::from_ref(&status))
+            print!("{}", render::text(context.link.config(), std::slice::from_ref(&status)));
+            Ok(exit_code(std::slice::from_ref(&status)))
         }
         Err(failure) => {
             eprintln!("Not connected ({}): {}", failure.state, failure.message);
-            ExitCode::FAILURE
+            if let Some(request) = &failure.it_request {
+                eprintln!("\nSend this request to your IT department (also shown by `graphlink status --it-request`):\n\n{}", request.text);
+            }
+            Ok(ExitCode::FAILURE)
         }
     }
+}
+
+/// The output of `graphlink status`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatusFormat {
+    Text,
+    Json,
+    /// Only the requests for IT.
+    ItRequest,
 }
 
 /// `graphlink status`.
@@ -107,12 +154,27 @@ pub async fn connect(context: &Context, timeout_secs: u64, login_hint: Option<St
 /// # Errors
 ///
 /// Fails when the account metadata cannot be read.
-pub async fn status(context: &Context, json: bool) -> anyhow::Result<ExitCode> {
-    let statuses = context.link.check_all().await?;
-    if json {
-        println!("{}", render::json(&statuses)?);
-    } else {
-        print!("{}", render::text(&statuses));
+pub async fn status(context: &Context, format: StatusFormat) -> anyhow::Result<ExitCode> {
+    let statuses = context.link.check_all_guided().await?;
+    let attempt = if statuses.is_empty() { context.link.last_failed_attempt() } else { None };
+    let config = context.link.config();
+    match format {
+        StatusFormat::Json => println!("{}", render::json(config, &statuses, attempt.as_ref())?),
+        StatusFormat::Text => {
+            print!("{}", render::text(config, &statuses));
+            if let Some(attempt) = &attempt {
+                print!("{}", render::attempt_text(attempt));
+            }
+        }
+        StatusFormat::ItRequest => {
+            let requests = render::it_requests(config, &statuses, attempt.as_ref());
+            if requests.is_empty() {
+                println!("No account needs IT: nothing to send.");
+            }
+            for request in requests {
+                println!("{}", request.text);
+            }
+        }
     }
     Ok(exit_code(&statuses))
 }

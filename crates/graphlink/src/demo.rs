@@ -64,7 +64,7 @@ pub async fn run() -> anyhow::Result<ExitCode> {
         .await;
     let code = match result {
         Ok(status) => {
-            print!("{}", render::text(std::slice::from_ref(&status)));
+            print!("{}", render::text(context.link.config(), std::slice::from_ref(&status)));
             commands::exit_code(&[status])
         }
         Err(failure) => {

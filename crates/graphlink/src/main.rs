@@ -3,6 +3,7 @@
 
 mod commands;
 mod demo;
+mod doctor;
 mod logging;
 mod remote;
 mod render;
@@ -30,12 +31,28 @@ enum Command {
         /// Username to pre-fill on the sign-in page.
         #[arg(long, value_name = "USERNAME")]
         login_hint: Option<String>,
+        /// Reconnect this linked account (key or username): only a sign-in as
+        /// that same user is accepted.
+        #[arg(long, value_name = "ACCOUNT")]
+        account: Option<String>,
+        /// Sign in on another device with a code instead of a browser on this one.
+        #[arg(long)]
+        device_code: bool,
     },
     /// Check every linked account now and print its state.
     ///
     /// Exits with 0 when every account is connected, 1 otherwise (also when
     /// no account is linked).
     Status {
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+        /// Print only the request for IT of accounts that need an administrator.
+        #[arg(long, conflicts_with = "json")]
+        it_request: bool,
+    },
+    /// Diagnose configuration, keyring, network, proxy, TLS and clock, printing no secret.
+    Doctor {
         /// Print JSON instead of text.
         #[arg(long)]
         json: bool,
@@ -80,21 +97,30 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     // A running tray answers the subcommands, so two engines never refresh the same account.
     if let Some(tray) = remote::running_tray().await {
         match &command {
-            Command::Connect { login_hint: None, .. } => return remote::connect(&tray, None).await,
-            Command::Status { json } => return remote::status(&tray, *json).await,
+            Command::Connect { login_hint: None, device_code: false, account, .. } => return remote::connect(&tray, account.clone()).await,
+            Command::Status { json, it_request: false } => return remote::status(&tray, *json).await,
             Command::Disconnect { account } => return remote::disconnect(&tray, account.clone()).await,
-            Command::Connect { .. } | Command::Demo => {}
+            _ => {}
         }
     }
     match command {
-        Command::Connect { timeout, login_hint } => {
+        Command::Connect { timeout, login_hint, account, device_code } => {
             let context = commands::Context::load_for_connect(commands::Profile::Default)?;
-            Ok(commands::connect(&context, timeout, login_hint).await)
+            let request = commands::ConnectRequest { timeout_secs: timeout, login_hint, account, device_code };
+            commands::connect(&context, request).await
         }
-        Command::Status { json } => {
+        Command::Status { json, it_request } => {
             let context = commands::Context::load(commands::Profile::Default)?;
-            commands::status(&context, json).await
+            let format = if json {
+                commands::StatusFormat::Json
+            } else if it_request {
+                commands::StatusFormat::ItRequest
+            } else {
+                commands::StatusFormat::Text
+            };
+            commands::status(&context, format).await
         }
+        Command::Doctor { json } => doctor::run(json).await,
         Command::Disconnect { account } => {
             let context = commands::Context::load(commands::Profile::Default)?;
             commands::disconnect(&context, account.as_deref()).await

@@ -31,10 +31,11 @@ pub async fn status(endpoint: &Endpoint, json: bool) -> anyhow::Result<ExitCode>
     let statuses = tokio::time::timeout(STATUS_TIMEOUT, check_all(endpoint))
         .await
         .map_err(|_| anyhow::anyhow!("the running Graphlink did not finish checking within {} seconds", STATUS_TIMEOUT.as_secs()))??;
+    let config = load_config()?;
     if json {
-        println!("{}", render::json(&statuses)?);
+        println!("{}", render::json(&config, &statuses, None)?);
     } else {
-        print!("{}", render::text(&statuses));
+        print!("{}", render::text(&config, &statuses));
     }
     Ok(exit_code(&statuses))
 }
@@ -81,7 +82,7 @@ pub async fn connect(endpoint: &Endpoint, account: Option<String>) -> anyhow::Re
     };
     match ipc::request(endpoint, &request).await? {
         Event::ConnectResult { outcome: ConnectOutcome::Connected { status } } => {
-            print!("{}", render::text(std::slice::from_ref(&status)));
+            print!("{}", render::text(&load_config()?, std::slice::from_ref(&status)));
             Ok(exit_code(std::slice::from_ref(&status)))
         }
         Event::ConnectResult { outcome: ConnectOutcome::Failed { state, message, .. } } => {
@@ -90,6 +91,12 @@ pub async fn connect(endpoint: &Endpoint, account: Option<String>) -> anyhow::Re
         }
         other => anyhow::bail!("the running Graphlink sent an unexpected reply: {other:?}"),
     }
+}
+
+/// Loads the configuration the output needs, as the in-process commands do.
+fn load_config() -> anyhow::Result<graphlink_core::config::Config> {
+    let paths = graphlink_core::paths::Paths::from_platform()?;
+    Ok(graphlink_core::config::load(&graphlink_core::paths::managed_config_file(), &paths.user_config_file())?)
 }
 
 /// `graphlink disconnect` through the tray.

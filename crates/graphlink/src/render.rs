@@ -1,13 +1,29 @@
-//! Text and JSON output of account statuses.
+//! Text and JSON output of account statuses, with each account's migration
+//! readiness checklist and, when an administrator must act, the request for IT.
 
+use graphlink_core::config::Config;
+use graphlink_core::consent::{self, ItRequest};
+use graphlink_core::link::Attempt;
+use graphlink_core::readiness::{self, Fixer, Readiness, StepStatus};
 use graphlink_core::state::{AccountStatus, Action, CapabilityStatus};
 use serde::Serialize;
 use time::format_description::well_known::Rfc3339;
 
-/// `status --json`: `{"accounts": [...]}`.
+/// `status --json`: `{"accounts": [...], "last_connect_attempt": ...}`.
 #[derive(Serialize)]
 struct StatusDocument<'a> {
-    accounts: &'a [AccountStatus],
+    accounts: Vec<AccountDocument<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    last_connect_attempt: Option<&'a Attempt>,
+}
+
+#[derive(Serialize)]
+struct AccountDocument<'a> {
+    #[serde(flatten)]
+    status: &'a AccountStatus,
+    readiness: Readiness,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    it_request: Option<ItRequest>,
 }
 
 /// Renders the JSON document of `status --json`.
@@ -15,12 +31,24 @@ struct StatusDocument<'a> {
 /// # Errors
 ///
 /// Fails only if serialisation fails, which these types do not.
-pub fn json(statuses: &[AccountStatus]) -> serde_json::Result<String> {
-    serde_json::to_string_pretty(&StatusDocument { accounts: statuses })
+pub fn json(config: &Config, statuses: &[AccountStatus], attempt: Option<&Attempt>) -> serde_json::Result<String> {
+    let accounts = statuses
+        .iter()
+        .map(|status| AccountDocument { status, readiness: readiness::for_status(status), it_request: consent::for_status(config, status) })
+        .collect();
+    serde_json::to_string_pretty(&StatusDocument { accounts, last_connect_attempt: attempt })
+}
+
+/// Returns the requests for IT of every account that needs an
+/// administrator, and of the last failed connect attempt.
+pub fn it_requests(config: &Config, statuses: &[AccountStatus], attempt: Option<&Attempt>) -> Vec<ItRequest> {
+    let mut requests: Vec<ItRequest> = statuses.iter().filter_map(|status| consent::for_status(config, status)).collect();
+    requests.extend(attempt.and_then(|attempt| attempt.it_request.clone()));
+    requests
 }
 
 /// Renders statuses as short paragraphs for a terminal.
-pub fn text(statuses: &[AccountStatus]) -> String {
+pub fn text(config: &Config, statuses: &[AccountStatus]) -> String {
     if statuses.is_empty() {
         return "No account is linked yet. Run `graphlink connect` to link your Microsoft 365 account.\n".to_owned();
     }
@@ -40,10 +68,52 @@ pub fn text(statuses: &[AccountStatus]) -> String {
         out.push('\n');
         out.push_str(&format!("  {}\n", status.message));
         match &status.action {
-            Action::Reconnect => out.push_str("  To fix: run `graphlink connect`.\n"),
-            Action::AskAdmin { .. } => out.push_str("  To fix: send the message above, with its link, to your IT department.\n"),
+            Action::Reconnect => out.push_str(&format!("  To fix: run `graphlink connect --account {}`.\n", status.username)),
+            Action::AskAdmin { .. } => out.push_str("  To fix: send the request for IT below to your IT department.\n"),
             Action::UnlockKeyring => out.push_str("  To fix: unlock the keyring, then run `graphlink status` again.\n"),
             Action::FixConfiguration | Action::None => {}
+        }
+        out.push_str(&readiness_text(&readiness::for_status(status)));
+        if let Some(request) = consent::for_status(config, status) {
+            out.push_str("\n  Request for IT (also printed alone by `graphlink status --it-request`):\n\n");
+            for line in request.text.lines() {
+                out.push_str(&format!("    {line}\n").replace("    \n", "\n"));
+            }
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// Renders the checklist as indented lines, one per step.
+fn readiness_text(readiness: &Readiness) -> String {
+    let mut out = String::from("  Migration readiness:\n");
+    for step in &readiness.steps {
+        let mark = match step.status {
+            StepStatus::Done => "[x]",
+            StepStatus::Missing => "[ ]",
+            StepStatus::Unknown => "[?]",
+        };
+        let who = match step.fixed_by {
+            Some(Fixer::Rep) => " (you)",
+            Some(Fixer::It) => " (IT)",
+            Some(Fixer::Graphlink) | None => "",
+        };
+        let name = serde_json::to_value(step.step).ok().and_then(|value| value.as_str().map(|name| name.replace('_', " "))).unwrap_or_default();
+        out.push_str(&format!("    {mark} {name}{who}: {}\n", step.message));
+    }
+    out.push_str(&format!("  {}\n", readiness.summary));
+    out
+}
+
+/// Renders the last failed connect attempt shown when no account is linked.
+pub fn attempt_text(attempt: &Attempt) -> String {
+    let at = attempt.at.format(&Rfc3339).unwrap_or_default();
+    let mut out = format!("\nThe last connect attempt ({at}) ended with {}: {}\n", attempt.state, attempt.message);
+    if let Some(request) = &attempt.it_request {
+        out.push_str("\n  Request for IT (also printed alone by `graphlink status --it-request`):\n\n");
+        for line in request.text.lines() {
+            out.push_str(&format!("    {line}\n").replace("    \n", "\n"));
         }
     }
     out

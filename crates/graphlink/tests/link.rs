@@ -140,3 +140,22 @@ async fn disconnect_removes_keyring_entry() {
     assert_eq!(code, 1);
     assert_eq!(document["accounts"].as_array().map(Vec::len), Some(0));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn parallel_checks_keep_newest_token() {
+    let env = TestEnv::start().await;
+    assert!(env.connect().await.status.success());
+
+    // Three processes check at once, as the tray and two scripts might.
+    let children: Vec<_> = (0..3)
+        .map(|_| env.command(&["status", "--json"]).stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped()).spawn().expect("spawn"))
+        .collect();
+    let outputs = tokio::task::spawn_blocking(move || children.into_iter().map(|child| child.wait_with_output().expect("wait")).collect::<Vec<_>>())
+        .await
+        .expect("join");
+    for output in &outputs {
+        assert!(output.status.success(), "{}", describe(output));
+    }
+    let latest = env.state.latest_refresh_token(&env.user.username).expect("issued");
+    assert_eq!(env.keyring_secret().as_deref(), Some(latest.as_str()), "the keyring holds the newest rotated token");
+}

@@ -100,3 +100,73 @@ fn missing_client_id_explains_fix() {
     let error = Config::default().require_client_id().expect_err("unset");
     assert!(error.fix.contains("GRAPHLINK_CLIENT_ID"), "{}", error.fix);
 }
+
+const MANAGED: &str = "/etc/graphlink/config.toml";
+
+fn write_files(managed: &str, user: &str) -> (tempfile::TempDir, std::path::PathBuf, std::path::PathBuf) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let managed_path = dir.path().join("managed.toml");
+    let user_path = dir.path().join("user.toml");
+    std::fs::write(&managed_path, managed).expect("write managed");
+    std::fs::write(&user_path, user).expect("write user");
+    (dir, managed_path, user_path)
+}
+
+#[test]
+fn locked_keys_ignore_user_and_env() {
+    let (_dir, managed, user) = write_files(
+        "client_id = \"managed-id\"\nauthority = \"https://login.microsoftonline.com/contoso.example/v2.0\"\nlocked = [\"client_id\", \"authority\"]\n",
+        "check_interval = 120\n\nauthority = \"https://login.microsoftonline.com/common/v2.0\"\n",
+    );
+    let env = |name: &str| match name {
+        "GRAPHLINK_CLIENT_ID" => Some("env-id".to_owned()),
+        "GRAPHLINK_SCOPES" => Some("openid offline_access User.Read".to_owned()),
+        _ => None,
+    };
+    let loaded = load_detailed(&managed, &user, env).expect("valid");
+
+    assert_eq!(loaded.config.client_id, "managed-id");
+    assert_eq!(loaded.config.authority.as_str(), "https://login.microsoftonline.com/contoso.example/v2.0");
+    assert_eq!(loaded.config.check_interval, Duration::from_secs(120), "unlocked keys still follow the user file");
+    assert_eq!(loaded.config.scopes, ["openid", "offline_access", "User.Read"], "unlocked keys still follow the environment");
+
+    let source = |key: &str| loaded.sources.iter().find(|source| source.key == key).expect("listed");
+    assert!(source("client_id").locked);
+    assert_eq!(source("client_id").origin, Origin::File(managed.clone()));
+    assert_eq!(source("client_id").ignored, [(Origin::Env("GRAPHLINK_CLIENT_ID"), None)]);
+    assert_eq!(source("authority").ignored, [(Origin::File(user.clone()), Some(3))]);
+    assert_eq!(source("scopes").origin, Origin::Env("GRAPHLINK_SCOPES"));
+    assert_eq!(source("graph_url").origin, Origin::Defaults);
+}
+
+#[test]
+fn locked_true_locks_every_managed_key() {
+    let layer = parse_managed("client_id = \"id\"\ncheck_interval = 600\nlocked = true\n", Path::new(MANAGED)).expect("valid");
+    assert_eq!(layer.locked, ["client_id", "check_interval"]);
+}
+
+#[test]
+fn unknown_locked_name_rejected() {
+    let error = parse_managed("client_id = \"id\"\nlocked = [\"clientid\"]\n", Path::new(MANAGED)).expect_err("unknown name");
+    assert_eq!(error.key, "locked");
+    assert_eq!(error.line, Some(2));
+    let text = error.to_string();
+    assert!(text.contains("/etc/graphlink/config.toml line 2"), "{text}");
+    assert!(text.contains("\"clientid\""), "{text}");
+    assert!(error.fix.contains("client_id, authority, graph_url, scopes, check_interval"), "{}", error.fix);
+}
+
+#[test]
+fn locked_in_user_file_rejected() {
+    let error = parse("client_id = \"id\"\nlocked = true\n").expect_err("user file cannot lock");
+    assert_eq!(error.key, "locked");
+    assert_eq!(error.line, Some(2));
+    assert!(error.problem.contains("managed file"), "{}", error.problem);
+}
+
+#[test]
+fn managed_file_errors_name_file_and_line() {
+    let error = parse_managed("locked = [\"scopes\"]\ncheck_interval = 5\n", Path::new(MANAGED)).expect_err("bad interval");
+    assert_eq!((error.key.as_str(), error.line), ("check_interval", Some(2)));
+    assert!(error.to_string().contains(MANAGED), "{error}");
+}

@@ -98,7 +98,7 @@ impl Link {
     fn report(&self, record: &AccountRecord, outcome: &Outcome, access: Option<AccessToken>, now: SystemTime) -> CheckReport {
         let verdict = verdict::verdict(&self.config, record.tenant_id.as_deref(), &outcome.classification, outcome.capabilities, outcome.error.clone());
         tracing::info!(account = %record.key, state = %verdict.state, reason = ?outcome.classification.reason, "check finished");
-        let stored = match self.record_verdict(&record.key, &verdict, outcome.classification.reason, now) {
+        let stored = match self.record_verdict(record, &verdict, outcome.classification.reason, now) {
             Ok(stored) => stored,
             Err(error) => {
                 tracing::warn!(account = %record.key, %error, "could not store the check result");

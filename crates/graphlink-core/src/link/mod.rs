@@ -1,12 +1,18 @@
 //! The link between this device and an account: connect, check, disconnect.
 //! Shells call these and render the [`AccountStatus`] they return.
 
+mod attempt;
 mod check;
 mod connect;
+mod device;
+mod guidance;
 mod verdict;
 
+pub use attempt::Attempt;
 pub use check::{AccessToken, CheckReport};
 pub use connect::{ConnectFailure, ConnectOptions};
+pub use device::DeviceCodePrompt;
+pub use guidance::missing_scopes;
 pub use verdict::admin_consent_url;
 
 use time::OffsetDateTime;
@@ -41,9 +47,21 @@ impl Link {
         Ok(Self { config, http: crate::http::client()?, tokens, accounts, locks_dir, endpoints: OnceCell::new() })
     }
 
+    /// Replaces the HTTP client, e.g. with one whose timeouts suit a test.
+    #[must_use]
+    pub fn with_http_client(mut self, http: reqwest::Client) -> Self {
+        self.http = http;
+        self
+    }
+
     #[must_use]
     pub fn config(&self) -> &Config {
         &self.config
+    }
+
+    #[must_use]
+    pub fn tokens(&self) -> &TokenStore {
+        &self.tokens
     }
 
     #[must_use]
@@ -101,12 +119,16 @@ impl Link {
         Ok(matching)
     }
 
-    /// Stores a check's verdict on the account's record, unless the account
-    /// was removed meanwhile.
-    fn record_verdict(&self, key: &str, verdict: &Verdict, reason: classify::Reason) -> Result<Option<AccountRecord>, AccountsError> {
-        let now = OffsetDateTime::now_utc();
+    /// Stores a check's verdict on the account's record. The record's link
+    /// time serves as its version: a check that started before a disconnect,
+    /// a reconnect or a newer check's result changes nothing.
+    fn record_verdict(&self, checked: &AccountRecord, verdict: &Verdict, reason: classify::Reason, now: std::time::SystemTime) -> Result<Option<AccountRecord>, AccountsError> {
+        let now = OffsetDateTime::from(now);
         self.accounts.update(|records| {
-            let record = records.iter_mut().find(|record| record.key == key)?;
+            let record = records.iter_mut().find(|record| record.key == checked.key && record.linked_at == checked.linked_at)?;
+            if record.last_check.as_ref().is_some_and(|last| last.checked_at > now) {
+                return None;
+            }
             record.last_check = Some(crate::accounts::LastCheck {
                 state: verdict.state,
                 reason,

@@ -2,6 +2,7 @@
 //! identity platform's error bodies and ID token claims.
 
 pub mod challenge;
+pub mod device;
 mod error;
 mod id_token;
 mod token;

@@ -4,7 +4,7 @@
 //!
 //! NOTE: Entra documents the sign-in page error (AADSTS53003, "Access has been
 //! blocked by Conditional Access policies") but not the polling response. The
-//! simulator answers polls with `invalid_grant`, suberror `message_only` and
+//! simulator responds to polls with `invalid_grant`, suberror `message_only` and
 //! AADSTS53003, which is what a refresh blocked by Conditional Access returns.
 
 use axum::response::Response;
@@ -30,7 +30,7 @@ pub(crate) fn block(app: &App, flow_id: &str, flow: &Flow) -> Response {
     pages::error(53_003, MESSAGE)
 }
 
-/// The polling answer for a blocked device code.
+/// The token endpoint error for polls of a blocked device code.
 pub(crate) fn blocked_error() -> StsError {
     StsError::new("invalid_grant", 53_003, MESSAGE).suberror("message_only")
 }

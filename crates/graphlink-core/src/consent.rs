@@ -1,0 +1,202 @@
+//! The request a rep forwards to IT when only an administrator can repair the
+//! link: who is affected, which app and permissions, the tenant's
+//! admin-consent link and the support IDs Microsoft logged.
+//!
+//! The window's "Copy request for IT" button and `graphlink status
+//! --it-request` both print [`ItRequest::text`].
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use crate::config::Config;
+use crate::state::{AccountStatus, Action, ErrorDetail, LinkState};
+
+/// OpenID Connect scopes, which every tenant allows without admin consent.
+const OIDC_SCOPES: &[&str] = &["openid", "profile", "email", "offline_access"];
+
+/// Everything IT needs to unblock one rep, plus the text to send them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ItRequest {
+    /// The rep's username, when a sign-in got far enough to know it.
+    pub username: Option<String>,
+    /// The Entra tenant ID, when known.
+    pub tenant_id: Option<String>,
+    /// Application (client) ID of the app registration Graphlink uses.
+    pub client_id: String,
+    /// Delegated permissions Graphlink requests, as configured.
+    pub permissions: Vec<String>,
+    /// The v2.0 `adminconsent` URL with the configured scopes, when the fix
+    /// is an admin consent and the authority is shaped like Entra's.
+    pub admin_consent_url: Option<String>,
+    /// The failure as the rep was shown it.
+    pub problem: String,
+    /// Microsoft's error code and support IDs, for IT's sign-in logs.
+    pub error: Option<ErrorDetail>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub observed_at: Option<OffsetDateTime>,
+    /// The message to paste into an email or ticket.
+    pub text: String,
+}
+
+impl ItRequest {
+    /// Builds the request and its text.
+    #[must_use]
+    pub fn new(
+        config: &Config,
+        username: Option<&str>,
+        tenant_id: Option<&str>,
+        problem: &str,
+        admin_consent_url: Option<&str>,
+        error: Option<&ErrorDetail>,
+        observed_at: Option<OffsetDateTime>,
+    ) -> Self {
+        let mut request = Self {
+            username: username.filter(|name| !name.is_empty()).map(str::to_owned),
+            tenant_id: tenant_id.filter(|tid| !tid.is_empty()).map(str::to_owned),
+            client_id: config.client_id.clone(),
+            permissions: config.scopes.clone(),
+            admin_consent_url: admin_consent_url.map(str::to_owned),
+            problem: problem.to_owned(),
+            error: error.cloned(),
+            observed_at,
+            text: String::new(),
+        };
+        request.text = request.render();
+        request
+    }
+
+    fn render(&self) -> String {
+        let who = self.username.as_deref().unwrap_or("my Microsoft 365 account");
+        let graph_permissions: Vec<&str> =
+            self.permissions.iter().map(String::as_str).filter(|scope| !OIDC_SCOPES.contains(scope)).collect();
+        let mut text = String::new();
+
+        text.push_str("Subject: Please approve Graphlink for Microsoft 365 (Microsoft Graph)\n\n");
+        text.push_str("Hello,\n\n");
+        text.push_str(&format!(
+            "Graphlink could not link {who} to Microsoft Graph, and only an administrator of our Microsoft 365 tenant can fix it. Graphlink replaces the Exchange Web Services (EWS) link of our sales tools, which Microsoft is retiring.\n\n"
+        ));
+        text.push_str(&format!("What Graphlink reported: {}\n\n", self.problem));
+
+        if let Some(url) = &self.admin_consent_url {
+            text.push_str("What is needed: an administrator who may grant tenant-wide consent (for example a Global Administrator) opens this link, signs in and accepts, which approves Graphlink for everyone in the tenant:\n\n");
+            text.push_str(&format!("  {url}\n\n"));
+            text.push_str("Alternatively, in the Microsoft Entra admin center: Enterprise applications, this application, Permissions, \"Grant admin consent\".\n\n");
+        } else {
+            text.push_str("What is needed: an administrator checks the app registration and the sign-in logs for the details below.\n\n");
+        }
+
+        text.push_str("Details:\n");
+        text.push_str(&format!("  Application (client) ID: {}\n", self.client_id));
+        if let Some(tenant) = &self.tenant_id {
+            text.push_str(&format!("  Tenant ID: {tenant}\n"));
+        }
+        text.push_str(&format!("  Delegated Microsoft Graph permissions: {}\n", graph_permissions.join(", ")));
+        text.push_str(&format!("  Requested scopes: {}\n", self.permissions.join(" ")));
+        if let Some(error) = &self.error {
+            let aadsts = error.aadsts.map(|code| format!(" (AADSTS{code})")).unwrap_or_default();
+            text.push_str(&format!("  Error: {}{aadsts}\n", error.code));
+            if let Some(id) = &error.correlation_id {
+                text.push_str(&format!("  Correlation ID: {id}\n"));
+            }
+            if let Some(id) = &error.trace_id {
+                text.push_str(&format!("  Trace ID: {id}\n"));
+            }
+        }
+        if let Some(at) = self.observed_at.and_then(|at| at.format(&Rfc3339).ok()) {
+            text.push_str(&format!("  Time (UTC): {at}\n"));
+        }
+        text.push_str("\nThank you.\n");
+        text
+    }
+}
+
+/// Returns the request for IT of an account that needs an administrator, or
+/// `None` when the rep can act alone.
+#[must_use]
+pub fn for_status(config: &Config, status: &AccountStatus) -> Option<ItRequest> {
+    if status.state != LinkState::AdminNeeded {
+        return None;
+    }
+    let admin_consent_url = match &status.action {
+        Action::AskAdmin { admin_consent_url } => Some(admin_consent_url.as_str()),
+        _ => None,
+    };
+    Some(ItRequest::new(
+        config,
+        Some(&status.username),
+        Some(&status.tenant_id),
+        &status.message,
+        admin_consent_url,
+        status.error.as_ref(),
+        status.last_checked,
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config() -> Config {
+        Config { client_id: "6f0c3a52-8d1e-4b7a-9c2f-1e5d7b3a9c40".into(), ..Config::default() }
+    }
+
+    #[test]
+    fn text_names_app_permissions_link_and_ids() {
+        let error = ErrorDetail {
+            code: "access_denied".into(),
+            aadsts: Some(65004),
+            correlation_id: Some("corr-1".into()),
+            trace_id: Some("trace-1".into()),
+        };
+        let request = ItRequest::new(
+            &config(),
+            Some("adele@contoso.example"),
+            Some("tid-1"),
+            "Graphlink was not given access.",
+            Some("https://login.microsoftonline.com/tid-1/v2.0/adminconsent?client_id=x"),
+            Some(&error),
+            Some(OffsetDateTime::UNIX_EPOCH),
+        );
+        let text = &request.text;
+        assert!(text.contains("adele@contoso.example"), "{text}");
+        assert!(text.contains("Application (client) ID: 6f0c3a52-8d1e-4b7a-9c2f-1e5d7b3a9c40"), "{text}");
+        assert!(text.contains("Tenant ID: tid-1"), "{text}");
+        assert!(text.contains("Delegated Microsoft Graph permissions: User.Read, Mail.Read, Calendars.Read\n"), "{text}");
+        assert!(text.contains("  https://login.microsoftonline.com/tid-1/v2.0/adminconsent?client_id=x\n"), "{text}");
+        assert!(text.contains("Error: access_denied (AADSTS65004)"), "{text}");
+        assert!(text.contains("Correlation ID: corr-1"), "{text}");
+        assert!(text.contains("Time (UTC): 1970-01-01T00:00:00Z"), "{text}");
+    }
+
+    #[test]
+    fn no_link_when_fix_is_not_consent() {
+        let request = ItRequest::new(&config(), None, None, "Blocked by policy.", None, None, None);
+        assert!(!request.text.contains("adminconsent"), "{}", request.text);
+        assert!(request.text.contains("sign-in logs"), "{}", request.text);
+        assert!(request.text.contains("my Microsoft 365 account"), "{}", request.text);
+    }
+
+    #[test]
+    fn only_admin_needed_gets_request() {
+        let mut status = AccountStatus {
+            account: "o.t".into(),
+            username: "adele@contoso.example".into(),
+            tenant_id: "t".into(),
+            state: LinkState::ReconnectNeeded,
+            capabilities: crate::state::Capabilities::default(),
+            message: "Reconnect.".into(),
+            action: Action::Reconnect,
+            last_checked: None,
+            last_connected: None,
+            error: None,
+        };
+        assert_eq!(for_status(&config(), &status), None);
+        status.state = LinkState::AdminNeeded;
+        status.action = Action::AskAdmin { admin_consent_url: "https://x/adminconsent".into() };
+        let request = for_status(&config(), &status).expect("admin needed");
+        assert_eq!(request.admin_consent_url.as_deref(), Some("https://x/adminconsent"));
+        assert_eq!(request.username.as_deref(), Some("adele@contoso.example"));
+    }
+}
