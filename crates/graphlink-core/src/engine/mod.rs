@@ -24,8 +24,8 @@ use crate::state::{AccountStatus, LinkState};
 /// First retry after `offline`: short, so a returning network is noticed
 /// within seconds even where the OS sends no network signal.
 const OFFLINE_RETRY: Duration = Duration::from_secs(4);
-/// Longest wait between retries while `offline`. An offline attempt fails
-/// locally and costs nothing, so the wait stays short.
+/// Maximum wait between retries while `offline`. Most offline attempts fail
+/// locally (no route, no name resolution) and cost nothing, so it stays short.
 const OFFLINE_RETRY_MAX: Duration = Duration::from_secs(30);
 
 /// What the engine reports to shells.
