@@ -11,9 +11,8 @@ use super::protocol::{ConnectOutcome, DemoFault, ErrorCode, Event, IpcError, Req
 use super::server::Service;
 use crate::browser::BrowserCommand;
 use crate::engine::{EngineEvent, EngineHandle};
-use crate::accounts::{AccountRecord, AccountsError};
 use crate::link::{ConnectFailure, ConnectOptions, DisconnectError, Link};
-use crate::state::{AccountStatus, Action};
+use crate::state::AccountStatus;
 
 /// Actions that only the shell around the engine can carry out.
 pub trait ShellHooks: Send + Sync + 'static {
@@ -73,24 +72,27 @@ impl<H: ShellHooks> EngineService<H> {
         let Ok(_guard) = self.signing_in.try_lock() else {
             return error(ErrorCode::Busy, "A sign-in is already in progress. Finish it in your browser, or wait for it to time out.");
         };
-        let login_hint = match account {
+        let record = match account {
             None => None,
-            Some(selector) => match self.find_account(selector) {
-                Ok(Some(record)) => Some(record.username),
+            Some(selector) => match self.link.find_account(selector) {
+                Ok(Some(record)) => Some(record),
                 Ok(None) => return not_found(selector),
                 Err(failure) => return error(ErrorCode::Storage, failure.to_string()),
             },
         };
 
-        // NOTE: a reconnect is a connect with the account's username as
-        // `login_hint`, so signing in as another user links that user too.
-        let options = ConnectOptions { browser: self.browser.clone(), login_hint, ..ConnectOptions::default() };
+        let options = ConnectOptions { browser: self.browser.clone(), ..ConnectOptions::default() };
         let on_open = |_: &url::Url, opened: Result<_, crate::browser::BrowserError>| {
             if let Err(failure) = opened {
                 tracing::warn!(error = %failure, "could not open a browser for the sign-in");
             }
         };
-        let result = self.link.connect(&options, on_open).await;
+        // A reconnect accepts only a sign-in as the same user, so it cannot
+        // replace one account with another.
+        let result = match &record {
+            Some(record) => self.link.reconnect(record, &options, on_open).await,
+            None => self.link.connect(&options, on_open).await,
+        };
 
         self.engine.reload();
         let outcome = match result {
@@ -115,15 +117,10 @@ impl<H: ShellHooks> EngineService<H> {
         let Some(status) = statuses.iter().find(|status| status.account == account || status.username.eq_ignore_ascii_case(account)) else {
             return not_found(account);
         };
-        match &status.action {
-            Action::AskAdmin { admin_consent_url } => Event::ItRequest { text: it_request_text(status, admin_consent_url) },
-            _ => error(ErrorCode::NotFound, format!("{} does not need an administrator.", status.username)),
+        match crate::consent::for_status(self.link.config(), status) {
+            Some(request) => Event::ItRequest { text: request.text },
+            None => error(ErrorCode::NotFound, format!("{} does not need an administrator.", status.username)),
         }
-    }
-
-    fn find_account(&self, selector: &str) -> Result<Option<AccountRecord>, AccountsError> {
-        let records = self.link.account_store().load()?;
-        Ok(records.into_iter().find(|record| record.key == selector || record.username.eq_ignore_ascii_case(selector)))
     }
 }
 
@@ -165,28 +162,8 @@ fn failed(failure: ConnectFailure) -> ConnectOutcome {
         message: failure.message,
         action: failure.action,
         error: failure.error,
-        it_request: None,
+        it_request: failure.it_request.map(|request| request.text),
     }
-}
-
-/// Builds the message a rep sends to IT: who is affected, what Microsoft reported,
-/// the admin-consent link and the IDs for the sign-in logs.
-fn it_request_text(status: &AccountStatus, admin_consent_url: &str) -> String {
-    let mut text = format!(
-        "Subject: Please approve Graphlink for Microsoft 365\n\nHello,\n\nGraphlink could not link {} to Microsoft Graph, and only an administrator of our Microsoft 365 tenant can fix it.\n\nWhat Graphlink reported: {}\n\nAn administrator who may grant tenant-wide consent can approve Graphlink for everyone by opening this link:\n\n  {admin_consent_url}\n\nTenant ID: {}\n",
-        status.username, status.message, status.tenant_id
-    );
-    if let Some(detail) = &status.error {
-        text.push_str(&format!("Error: {}\n", detail.code));
-        if let Some(id) = &detail.correlation_id {
-            text.push_str(&format!("Correlation ID: {id}\n"));
-        }
-        if let Some(id) = &detail.trace_id {
-            text.push_str(&format!("Trace ID: {id}\n"));
-        }
-    }
-    text.push_str("\nThank you.\n");
-    text
 }
 
 fn error(code: ErrorCode, message: impl Into<String>) -> Event {

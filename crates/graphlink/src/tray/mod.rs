@@ -121,7 +121,11 @@ async fn start(mode: Mode) -> anyhow::Result<Started> {
         Err(error) => return Err(error.into()),
     };
     let first_run = link.account_store().load().map(|records| records.is_empty()).unwrap_or(false);
-    let engine = engine::spawn(Arc::clone(&link), Arc::new(SystemClock));
+    let mut engine = engine::spawn(Arc::clone(&link), Arc::new(SystemClock));
+    // The demo's simulator does not care about sleep or the network.
+    if mode == Mode::User {
+        engine.watch_system_events();
+    }
     let hooks = TrayHooks { window: WindowLauncher::new(endpoint.clone()), demo: demo.clone() };
     let service = Arc::new(EngineService::new(link, engine, hooks, None));
     let server = ipc::serve(listener, Arc::clone(&service));

@@ -1,0 +1,150 @@
+//! End-to-end tests of the tray and the status window in a real desktop
+//! session: Xvfb, a private D-Bus session bus with gnome-keyring and a real
+//! notification server (dunst, started by D-Bus on the first notification),
+//! the window driven through WebDriver (tauri-driver with WebKitWebDriver),
+//! and the simulator as Microsoft.
+//!
+//! They need a display, so plain `cargo test` skips them; `make test` runs
+//! them with `--ignored` under `xvfb-run`.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod desktop;
+mod webdriver;
+
+use std::time::Duration;
+
+use graphlink_core::ipc::{self, Event, Request, Subscription};
+use graphlink_sim::{Capability, Faults, GraphFault};
+
+use desktop::{Desktop, notification_summaries, sibling};
+use webdriver::Session;
+
+const SIGN_IN_TIMEOUT: Duration = Duration::from_secs(30);
+const STATE_TIMEOUT: Duration = Duration::from_secs(20);
+
+fn card(username: &str, state: &str) -> String {
+    format!(r#"li.card[data-account="{username}"][data-state="{state}"]"#)
+}
+
+// Multi-threaded, so the in-process simulator keeps serving requests while the
+// test waits for a process.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs a desktop session; `make test` runs it under Xvfb"]
+async fn window_connect_revoke_reconnect() {
+    let mut desktop = Desktop::start().await;
+    let username = desktop.user.username.clone();
+    // Every event the tray sends, as raw JSON lines, to check for tokens at the end.
+    let mut subscription = Subscription::open(&desktop.endpoint).await.expect("subscribe to the tray");
+    let mut events = Vec::new();
+
+    let window = Session::start(desktop.driver_port, sibling("graphlink-window").to_str().unwrap()).await;
+
+    // First run: the window explains linking and offers Connect.
+    let heading = window.wait_for("#first-run-title", STATE_TIMEOUT).await;
+    assert_eq!(window.text(&heading).await, "Link your Microsoft 365 mailbox");
+    desktop.screenshot("first-run").await;
+    let connect = window.wait_for(r#"button[data-action="connect"]"#, STATE_TIMEOUT).await;
+    window.click(&connect).await;
+
+    // The scripted browser signs in; the window shows the account connected.
+    let connected = window.wait_for(&card(&username, "connected"), SIGN_IN_TIMEOUT).await;
+    assert!(window.text(&connected).await.contains("Connected"), "{}", window.source().await);
+    desktop.screenshot("connected").await;
+    assert_eq!(desktop.notifications(), Vec::<String>::new(), "a healthy link notifies nobody");
+
+    // Revocation on the simulator, then `graphlink status`, which the tray carries out.
+    desktop.state.revoke(&username);
+    let status = desktop.graphlink(&["status", "--json"]).await;
+    assert_eq!(status.status.code(), Some(1), "{}", String::from_utf8_lossy(&status.stderr));
+    let document: serde_json::Value = serde_json::from_slice(&status.stdout).expect("status --json prints JSON");
+    assert_eq!(document["accounts"][0]["state"], "reconnect_needed", "{document}");
+
+    window.wait_for(&card(&username, "reconnect_needed"), STATE_TIMEOUT).await;
+    let notified = desktop.wait_for_notifications(1, STATE_TIMEOUT).await;
+    assert_eq!(notified, [format!("Reconnect {username}")]);
+    desktop.screenshot("reconnect_needed").await;
+
+    // More checks in the same state send no second notification.
+    ipc::request(&desktop.endpoint, &Request::CheckNow).await.expect("check now");
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(desktop.notifications().len(), 1, "{:?}", desktop.notifications());
+
+    // Reconnect from the window: connected again, and the restored notice arrives.
+    let reconnect = window.wait_for(&format!(r#"li.card[data-account="{username}"] button[data-action="reconnect"]"#), STATE_TIMEOUT).await;
+    window.click(&reconnect).await;
+    window.wait_for(&card(&username, "connected"), SIGN_IN_TIMEOUT).await;
+    let notified = desktop.wait_for_notifications(2, STATE_TIMEOUT).await;
+    assert_eq!(notified, [format!("Reconnect {username}"), format!("{username} is connected again")]);
+
+    // A permission only IT can grant: the window offers the request for IT.
+    let denied = GraphFault { capability: Capability::Profile, status: 403, code: "Authorization_RequestDenied".into(), retry_after_secs: None };
+    desktop.state.set_faults(&username, Faults { graph_errors: vec![denied], ..Faults::default() });
+    ipc::request(&desktop.endpoint, &Request::CheckNow).await.expect("check now");
+    let admin = window.wait_for(&card(&username, "admin_needed"), STATE_TIMEOUT).await;
+    assert!(window.text(&admin).await.contains("Copy request for IT"), "{}", window.source().await);
+    desktop.screenshot("admin_needed").await;
+
+    // No token reached the window, the IPC stream or the log.
+    let refresh_token = desktop.state.latest_refresh_token(&username).expect("the simulator issued a refresh token");
+    while let Ok(Ok(Some(event))) = tokio::time::timeout(Duration::from_millis(200), subscription.next()).await {
+        events.push(serde_json::to_string(&event).unwrap());
+    }
+    assert!(events.iter().any(|line| line.contains("admin_needed")), "the subscription saw the whole scenario: {events:?}");
+    let page = window.source().await;
+    for (place, text) in [("the window", page.as_str()), ("the IPC events", &events.join("\n")), ("the tray log", &desktop.tray_logs())] {
+        assert!(!text.contains(&refresh_token), "{place} contains the refresh token");
+        assert!(!text.contains("eyJ"), "{place} contains something shaped like a JWT");
+    }
+
+    // Closing the window ends its process and its web engine.
+    window.end().await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let web_processes = std::process::Command::new("pgrep").args(["-f", "graphlink-window|WebKitWebProcess|WebKitNetworkProcess"]).output().unwrap();
+    assert!(web_processes.stdout.is_empty(), "still running after the window closed: {}", String::from_utf8_lossy(&web_processes.stdout));
+
+    // SIGTERM stops the tray cleanly and removes its socket.
+    let status = desktop.stop_tray();
+    assert!(status.success(), "the tray exited with {status}: {}", desktop.artifact("tray.stderr"));
+    assert!(!desktop.endpoint.address.exists(), "the socket outlived the tray");
+    assert!(!matches!(ipc::request(&desktop.endpoint, &Request::Status).await, Ok(Event::Snapshot { .. })));
+}
+
+// Multi-threaded, so the in-process simulator keeps serving requests while the
+// test waits for a process.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs a desktop session; `make test` runs it under Xvfb"]
+async fn second_launch_opens_first_window() {
+    let desktop = Desktop::start().await;
+
+    let second = {
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_graphlink"));
+        desktop.configure(&mut command);
+        command.output().expect("graphlink runs")
+    };
+
+    assert!(second.status.success(), "{}", String::from_utf8_lossy(&second.stderr));
+    assert!(String::from_utf8_lossy(&second.stderr).contains("already running"), "{}", String::from_utf8_lossy(&second.stderr));
+    assert!(desktop.endpoint.address.exists(), "the first tray still listens");
+}
+
+#[test]
+fn summaries_parse_from_dbus_monitor() {
+    let log = r#"method call time=1.0 sender=:1.9 -> destination=:1.10 serial=7 path=/org/freedesktop/Notifications; interface=org.freedesktop.Notifications; member=Notify
+   string "Graphlink"
+   uint32 0
+   string ""
+   string "Reconnect adele@contoso.example"
+   string "Sign in again."
+   array [
+   ]
+method call time=2.0 sender=:1.9 -> destination=:1.10 serial=9 path=/org/freedesktop/Notifications; interface=org.freedesktop.Notifications; member=Notify
+   string "Graphlink"
+   uint32 0
+   string ""
+   string "adele@contoso.example is connected again"
+   string "Mail and calendar are readable again."
+"#;
+
+    assert_eq!(notification_summaries(log), ["Reconnect adele@contoso.example", "adele@contoso.example is connected again"]);
+}

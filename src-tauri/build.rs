@@ -1,0 +1,6 @@
+fn main() {
+    // Declaring the commands makes Tauri generate one `allow-…` permission
+    // per command; capabilities/default.json grants exactly these.
+    let manifest = tauri_build::AppManifest::new().commands(&["snapshot", "connect", "reconnect", "check_now", "it_request"]);
+    tauri_build::try_build(tauri_build::Attributes::new().app_manifest(manifest)).expect("tauri-build failed");
+}
