@@ -3,22 +3,50 @@
 //!
 //! It listens on a free port of `127.0.0.1` and, where available, the same
 //! port of `::1`. The redirect URI names `localhost`, because Entra ignores
-//! the port of a `localhost` redirect when matching registered URIs. Only a request to `/` carrying the
-//! expected `state` completes the sign-in; anything else gets an error page
-//! and the listener keeps waiting.
+//! the port of a `localhost` redirect when matching registered URIs.
+//!
+//! Any local process and any web page the browser shows can send requests to
+//! this port, so the listener trusts nothing it receives. It reads at most
+//! [`MAX_REQUEST_HEAD_BYTES`] of a request within [`HEADER_READ_TIMEOUT`],
+//! writes one response per connection and then closes it, and accepts
+//! exactly one `GET /` carrying the expected `state`. Every other request
+//! gets an error page while the listener keeps waiting, and once the
+//! response has arrived, later requests are rejected with 409 until the
+//! listener stops.
 
-use std::collections::HashMap;
+mod request;
+
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use axum::extract::{Query, State};
-use axum::http::StatusCode;
-use axum::response::Html;
-use axum::routing::get;
 use secrecy::SecretString;
-use tokio::net::TcpListener;
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::oneshot;
+use tokio::task::JoinSet;
+
+use request::{Reply, Route};
+
+/// Largest request line plus headers read from one connection. A browser's
+/// redirect with a code and `state` takes about 2 KB.
+pub const MAX_REQUEST_HEAD_BYTES: usize = 16 * 1024;
+
+/// Time a client has to send its request line and headers.
+pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Connections served at once. Further connections are closed at once, so a
+/// flood of idle connections cannot exhaust the process's file descriptors.
+const MAX_CONNECTIONS: usize = 64;
+
+/// Time and bytes spent discarding what a client still sends after its
+/// response, so closing the socket does not reset the connection before
+/// the client has read the response.
+const DRAIN_TIME: Duration = Duration::from_secs(1);
+const DRAIN_BYTES: usize = 4 * 1024 * 1024;
+
+/// Time allowed to write one response.
+const WRITE_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// The authorization response received at the redirect URI.
 #[derive(Debug)]
@@ -42,12 +70,11 @@ pub struct LoopbackListener {
     listeners: Vec<TcpListener>,
 }
 
-type Pending = Arc<Mutex<Option<oneshot::Sender<Callback>>>>;
-
-#[derive(Clone)]
+/// The state every connection of one sign-in shares.
 struct Shared {
-    expected_state: Arc<str>,
-    pending: Pending,
+    expected_state: String,
+    /// Taken by the first valid response, so only one can complete the sign-in.
+    pending: Mutex<Option<oneshot::Sender<Callback>>>,
 }
 
 impl LoopbackListener {
@@ -79,73 +106,151 @@ impl LoopbackListener {
         format!("http://localhost:{}/", self.port)
     }
 
-    /// Serves until a response with `expected_state` arrives or `timeout` passes.
+    /// Serves until a response with `expected_state` arrives or `timeout`
+    /// passes, then stops listening. The browser has received its result
+    /// page by the time this returns.
     ///
     /// # Errors
     ///
     /// Returns [`LoopbackError::TimedOut`] when nothing valid arrived in time.
     pub async fn wait(self, expected_state: &str, timeout: Duration) -> Result<Callback, LoopbackError> {
         let (sender, receiver) = oneshot::channel();
-        let shared = Shared { expected_state: expected_state.into(), pending: Arc::new(Mutex::new(Some(sender))) };
-        let router = axum::Router::new().route("/", get(receive)).with_state(shared);
+        let shared = Arc::new(Shared { expected_state: expected_state.to_owned(), pending: Mutex::new(Some(sender)) });
 
-        let (stop, stopped) = tokio::sync::watch::channel(false);
-        let mut servers = Vec::with_capacity(self.listeners.len());
+        // Dropping the set at the end of this function stops the accept
+        // loops, and with them every connection still open.
+        let mut acceptors = JoinSet::new();
         for listener in self.listeners {
-            let mut stopped = stopped.clone();
-            let server = axum::serve(listener, router.clone()).with_graceful_shutdown(async move {
-                let _ = stopped.wait_for(|stop| *stop).await;
-            });
-            servers.push(tokio::spawn(async move { server.await }));
+            acceptors.spawn(accept(listener, Arc::clone(&shared)));
         }
 
-        let outcome = tokio::time::timeout(timeout, receiver).await;
-        let _ = stop.send(true);
-        for server in servers {
-            // Give the browser a moment to receive the result page, then stop.
-            let _ = tokio::time::timeout(Duration::from_secs(2), server).await;
-        }
-        match outcome {
+        match tokio::time::timeout(timeout, receiver).await {
             Ok(Ok(callback)) => Ok(callback),
             _ => Err(LoopbackError::TimedOut(timeout)),
         }
     }
 }
 
-async fn receive(State(shared): State<Shared>, Query(params): Query<HashMap<String, String>>) -> (StatusCode, Html<String>) {
-    if params.get("state").map(String::as_str) != Some(&*shared.expected_state) {
-        tracing::warn!("ignored a redirect whose state does not match this sign-in");
-        return (StatusCode::BAD_REQUEST, page("This response does not belong to the current Graphlink sign-in", "Return to Graphlink and start the sign-in again if it is still waiting."));
-    }
-    let callback = if let Some(code) = params.get("code") {
-        Callback::Code(code.clone().into())
-    } else if let Some(error) = params.get("error") {
-        Callback::Error {
-            error: error.clone(),
-            subcode: params.get("error_subcode").cloned(),
-            description: params.get("error_description").cloned(),
+/// Accepts connections and serves each on its own task.
+async fn accept(listener: TcpListener, shared: Arc<Shared>) {
+    let mut connections = JoinSet::new();
+    loop {
+        let (stream, peer) = match listener.accept().await {
+            Ok(accepted) => accepted,
+            Err(error) => {
+                // Running out of file descriptors is temporary: wait, then go on.
+                tracing::warn!(%error, "accepting a connection on the redirect port failed");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                continue;
+            }
+        };
+        while connections.try_join_next().is_some() {}
+        if connections.len() >= MAX_CONNECTIONS {
+            tracing::warn!(%peer, limit = MAX_CONNECTIONS, "closed a connection to the redirect port: too many open");
+            continue;
         }
-    } else {
-        return (StatusCode::BAD_REQUEST, page("The sign-in response is incomplete", "Return to Graphlink and try again."));
-    };
-
-    let success = matches!(callback, Callback::Code(_));
-    let sender = shared.pending.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take();
-    let Some(sender) = sender else {
-        return (StatusCode::CONFLICT, page("This sign-in was already completed", "You can close this tab."));
-    };
-    let _ = sender.send(callback);
-    if success {
-        (StatusCode::OK, page("Graphlink received your sign-in", "You can close this tab and return to Graphlink."))
-    } else {
-        (StatusCode::OK, page("The sign-in did not complete", "You can close this tab. Graphlink explains what to do next."))
+        connections.spawn(serve(stream, Arc::clone(&shared)));
     }
 }
 
-fn page(title: &str, detail: &str) -> Html<String> {
-    Html(format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Graphlink</title>\
-         <style>body{{font-family:system-ui,sans-serif;max-width:32rem;margin:4rem auto;padding:0 1rem}}</style></head>\
-         <body><h1>{title}</h1><p>{detail}</p></body></html>"
-    ))
+/// Reads one request, writes one response and closes the connection.
+async fn serve(mut stream: TcpStream, shared: Arc<Shared>) {
+    let reply = match tokio::time::timeout(HEADER_READ_TIMEOUT, read_head(&mut stream)).await {
+        Err(_) => {
+            tracing::warn!(timeout_secs = HEADER_READ_TIMEOUT.as_secs(), "closed a redirect request that was not sent in time");
+            Some(Reply::REQUEST_TIMEOUT)
+        }
+        Ok(Err(HeadError::TooLarge)) => {
+            tracing::warn!(limit = MAX_REQUEST_HEAD_BYTES, "rejected an oversized redirect request");
+            Some(Reply::TOO_LARGE)
+        }
+        Ok(Err(HeadError::Closed)) => return,
+        Ok(Ok(head)) => route(&head, &shared, &mut stream).await,
+    };
+    if let Some(reply) = reply {
+        respond(&mut stream, &reply).await;
+    }
+    drain(&mut stream).await;
+}
+
+/// Sorts a complete request head and returns the reply still to write. A
+/// valid response gets its page here, before the sign-in continues, so the
+/// browser shows the result page even when the listener stops right after.
+async fn route(head: &[u8], shared: &Shared, stream: &mut TcpStream) -> Option<Reply> {
+    match request::route(head, &shared.expected_state) {
+        Route::Reject(reply) => {
+            tracing::warn!(status = reply.status, reason = reply.title, "rejected a request to the redirect port");
+            Some(reply)
+        }
+        Route::Accept(callback) => {
+            let sender = shared.pending.lock().unwrap_or_else(PoisonError::into_inner).take();
+            let Some(sender) = sender else {
+                tracing::warn!("rejected a second sign-in response");
+                return Some(Reply::ALREADY_COMPLETED);
+            };
+            let reply = if matches!(callback, Callback::Code(_)) { Reply::SIGNED_IN } else { Reply::SIGN_IN_FAILED };
+            respond(stream, &reply).await;
+            if sender.send(callback).is_err() {
+                tracing::debug!("the sign-in stopped waiting before its response arrived");
+            }
+            None
+        }
+    }
+}
+
+#[derive(Debug)]
+enum HeadError {
+    TooLarge,
+    /// The client closed the connection or it broke before a full head arrived.
+    Closed,
+}
+
+/// Reads up to the blank line that ends the headers, within [`MAX_REQUEST_HEAD_BYTES`].
+async fn read_head(stream: &mut TcpStream) -> Result<Vec<u8>, HeadError> {
+    let mut head = Vec::with_capacity(2048);
+    let mut chunk = [0u8; 4096];
+    loop {
+        let read = stream.read(&mut chunk).await.map_err(|_| HeadError::Closed)?;
+        if read == 0 {
+            return Err(HeadError::Closed);
+        }
+        let searched_from = head.len().saturating_sub(3);
+        head.extend_from_slice(&chunk[..read]);
+        if let Some(end) = request::head_end(&head, searched_from) {
+            head.truncate(end);
+            return Ok(head);
+        }
+        if head.len() > MAX_REQUEST_HEAD_BYTES {
+            return Err(HeadError::TooLarge);
+        }
+    }
+}
+
+/// Writes `reply` and ends the sending side of the connection.
+async fn respond(stream: &mut TcpStream, reply: &Reply) {
+    let bytes = reply.to_http();
+    let written = tokio::time::timeout(WRITE_TIMEOUT, async {
+        stream.write_all(&bytes).await?;
+        stream.shutdown().await
+    })
+    .await;
+    if !matches!(written, Ok(Ok(()))) {
+        tracing::debug!(status = reply.status, "the client went away before its response was written");
+    }
+}
+
+/// Discards what the client still sends, within [`DRAIN_TIME`] and
+/// [`DRAIN_BYTES`], so it can read the response before the socket closes.
+async fn drain(stream: &mut TcpStream) {
+    let _ = tokio::time::timeout(DRAIN_TIME, async {
+        let mut discarded = 0;
+        let mut chunk = [0u8; 16 * 1024];
+        while discarded < DRAIN_BYTES {
+            match stream.read(&mut chunk).await {
+                Ok(0) | Err(_) => break,
+                Ok(read) => discarded += read,
+            }
+        }
+    })
+    .await;
 }

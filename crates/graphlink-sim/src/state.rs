@@ -214,6 +214,25 @@ impl SimState {
         })
     }
 
+    /// Starts every access token, refresh token, authorization code and device code
+    /// issued from now on with `prefix`, a canary that a leak test can search logs
+    /// and files for. The prefix should use base64url characters (`A-Z a-z 0-9 - _`)
+    /// so the values stay valid in URLs and forms.
+    pub fn set_token_prefix(&self, prefix: &str) {
+        self.with_store(|store| store.token_prefix = prefix.to_owned());
+    }
+
+    /// Returns the PKCE `code_verifier` of the latest authorization code redemption,
+    /// whether or not it matched the code's challenge.
+    pub fn last_code_verifier(&self) -> Option<String> {
+        self.with_store(|store| store.last_code_verifier.clone())
+    }
+
+    /// Returns the ID token most recently issued, to any user.
+    pub fn last_id_token(&self) -> Option<String> {
+        self.with_store(|store| store.last_id_token.clone())
+    }
+
     /// Returns the counters of every request since the state was created.
     pub fn stats(&self) -> Stats {
         self.with_store(|store| store.stats.clone())
@@ -343,6 +362,17 @@ mod tests {
         assert_eq!(first.oid, second.oid);
         assert_eq!(second.password, "new");
         assert_eq!(state.users().len(), 1);
+    }
+
+    #[test]
+    fn token_prefix_starts_new_secrets() {
+        let state = SimState::new();
+
+        state.set_token_prefix("CANARY-");
+
+        let secret = state.with_store(|store| store.new_secret(16));
+        assert!(secret.starts_with("CANARY-"), "{secret}");
+        assert!(secret.len() > "CANARY-".len(), "{secret}");
     }
 
     #[test]

@@ -192,6 +192,13 @@ pub(crate) struct Store {
     pub settings: Settings,
     pub stats: Stats,
     pub clock: Clock,
+    /// Prepended to every access token, refresh token, authorization code and
+    /// device code issued from now on, so a leak test can search for it.
+    pub token_prefix: String,
+    /// The `code_verifier` of the latest authorization code redemption.
+    pub last_code_verifier: Option<String>,
+    /// The ID token most recently issued.
+    pub last_id_token: Option<String>,
     seq: u64,
 }
 
@@ -210,8 +217,16 @@ impl Store {
             settings: Settings::default(),
             stats: Stats::default(),
             clock: Clock::system(),
+            token_prefix: String::new(),
+            last_code_verifier: None,
+            last_id_token: None,
             seq: 0,
         }
+    }
+
+    /// Generates a random code or token of `bytes` random bytes behind [`Self::token_prefix`].
+    pub(crate) fn new_secret(&self, bytes: usize) -> String {
+        format!("{}{}", self.token_prefix, ids::random_token(bytes))
     }
 
     /// Returns the next number in the issue history. Later events get larger numbers.

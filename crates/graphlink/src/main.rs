@@ -4,6 +4,7 @@
 mod commands;
 mod demo;
 mod doctor;
+mod hardening;
 mod logging;
 mod remote;
 mod render;
@@ -69,6 +70,7 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    hardening::disable_core_dumps();
     let cli = Cli::parse();
     // The tray owns the main thread, which desktop event loops require.
     match &cli.command {

@@ -47,7 +47,7 @@ pub(crate) async fn device_code(
         }
     };
 
-    let device_code = ids::random_token(96);
+    let device_code = app.state.with_store(|store| store.new_secret(96));
     let user_code = ids::user_code();
     let settings = app.state.settings();
     let grant = DeviceGrant {

@@ -180,7 +180,7 @@ fn finish(app: &App, flow_id: &str, flow: &Flow) -> Response {
 
     match &flow.kind {
         FlowKind::Authorize(request) => {
-            let code = ids::random_token(48);
+            let code = app.state.with_store(|store| store.new_secret(48));
             let grant = CodeGrant {
                 client_id: flow.client_id.clone(),
                 redirect_uri: request.redirect_uri.clone(),

@@ -49,7 +49,7 @@ pub(crate) fn issue(
     let seq = store.next_seq();
     let lifetime = store.settings.access_token_lifetime_secs;
 
-    let access_token = ids::random_token(64);
+    let access_token = store.new_secret(64);
     store.access_tokens.insert(
         access_token.clone(),
         AccessGrant {
@@ -77,7 +77,7 @@ pub(crate) fn issue(
     body.insert("access_token".into(), json!(access_token));
 
     if request.refresh_token || request.scopes.has("offline_access") {
-        let refresh_token = ids::random_token(96);
+        let refresh_token = store.new_secret(96);
         store.refresh_tokens.insert(
             refresh_token.clone(),
             RefreshGrant {
@@ -117,6 +117,7 @@ pub(crate) fn issue(
             tracing::error!(%error, "signing the ID token failed");
             aadsts::service_failure(500)
         })?;
+        store.last_id_token = Some(id_token.clone());
         body.insert("id_token".into(), json!(id_token));
     }
 

@@ -313,6 +313,7 @@ impl TokenRequest<'_> {
         let Some(verifier) = param(self.params, "code_verifier") else {
             return fail(aadsts::missing_parameter("code_verifier"));
         };
+        store.last_code_verifier = Some(verifier.to_owned());
         if !pkce_matches(grant.method, &grant.code_challenge, verifier) {
             return fail(aadsts::code_verifier_mismatch());
         }

@@ -1,0 +1,263 @@
+//! Secrets never leave the keyring: every command-line flow runs with trace
+//! logging while the simulator issues tokens and codes that start with a
+//! canary. Afterwards, the log files, every file under the test's home,
+//! configuration, data, state and runtime directories, and the output of
+//! every command (including a panic and a SIGABRT) are searched for the
+//! canary, the PKCE verifiers and the ID tokens. None may appear.
+
+mod common;
+
+use std::io::{BufRead as _, BufReader};
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
+
+use common::{TestEnv, describe, sim_browser};
+use graphlink_sim::Faults;
+
+/// Base64url characters only, so codes and tokens stay valid in URLs and forms.
+const CANARY: &str = "CANARYq7Zk3Wx";
+
+/// The output of one command, kept for the final search.
+struct Transcript {
+    label: String,
+    output: Output,
+}
+
+struct CanaryRun {
+    env: TestEnv,
+    transcripts: Vec<Transcript>,
+    /// Secrets the simulator saw or issued that have no canary prefix.
+    needles: Vec<String>,
+}
+
+impl CanaryRun {
+    async fn start() -> Self {
+        let env = TestEnv::start().await;
+        env.state.set_token_prefix(CANARY);
+        std::fs::create_dir_all(env.dir.path().join("runtime")).expect("runtime dir");
+        Self { env, transcripts: Vec::new(), needles: Vec::new() }
+    }
+
+    /// Returns the command with a private runtime directory (so a running
+    /// tray never handles it), full backtraces, and the test directory as working
+    /// directory, so a core dump would land where the search looks.
+    fn command(&self, args: &[&str]) -> Command {
+        let mut command = self.env.command(args);
+        let runtime = self.env.dir.path().join("runtime");
+        command
+            .env("XDG_RUNTIME_DIR", &runtime)
+            .env("RUST_BACKTRACE", "full")
+            .env("RUST_LIB_BACKTRACE", "1")
+            .current_dir(self.env.dir.path());
+        command
+    }
+
+    async fn run(&mut self, label: &str, args: &[&str]) -> Output {
+        let mut command = self.command(args);
+        let output = tokio::task::spawn_blocking(move || command.output().expect("graphlink runs")).await.expect("join");
+        self.record(label, output.clone());
+        output
+    }
+
+    fn record(&mut self, label: &str, output: Output) {
+        self.collect_needles();
+        self.transcripts.push(Transcript { label: label.to_owned(), output });
+    }
+
+    /// Remembers the latest verifier and ID token the simulator saw.
+    fn collect_needles(&mut self) {
+        let latest = [self.env.state.last_code_verifier(), self.env.state.last_id_token()];
+        for needle in latest.into_iter().flatten() {
+            if !self.needles.contains(&needle) {
+                self.needles.push(needle);
+            }
+        }
+    }
+
+    /// Runs `connect --device-code` and signs in on the device page with the
+    /// code it prints.
+    async fn device_code_connect(&mut self) -> Output {
+        self.env.state.set_device_code_interval(1);
+        let mut command = self.command(&["connect", "--device-code"]);
+        command.stdout(Stdio::piped()).stderr(Stdio::piped());
+        let mut child = command.spawn().expect("graphlink starts");
+        let stderr = child.stderr.take().expect("stderr");
+        let user = self.env.user.clone();
+
+        let output = tokio::task::spawn_blocking(move || {
+            let mut lines = BufReader::new(stderr).lines();
+            let mut seen = Vec::new();
+            let mut address = None;
+            let code = loop {
+                let line = lines.next().expect("graphlink printed the code").expect("utf-8");
+                seen.push(line.clone());
+                if let Some(rest) = line.strip_prefix("To sign in, open ") {
+                    address = rest.split_whitespace().next().map(str::to_owned);
+                } else if address.is_some() && !line.trim().is_empty() {
+                    break line.trim().to_owned();
+                }
+            };
+            let browser = Command::new(sim_browser())
+                .arg(address.expect("address printed"))
+                .env("SIM_BROWSER_USER", &user.username)
+                .env("SIM_BROWSER_PASSWORD", &user.password)
+                .env("SIM_BROWSER_CODE", &code)
+                .output()
+                .expect("sim-browser runs");
+            seen.extend(lines.map_while(Result::ok));
+            let mut output = child.wait_with_output().expect("graphlink exits");
+            let mut stderr = seen.join("\n").into_bytes();
+            stderr.extend_from_slice(&browser.stdout);
+            stderr.extend_from_slice(&browser.stderr);
+            output.stderr = stderr;
+            output
+        })
+        .await
+        .expect("join");
+        self.record("connect --device-code", output.clone());
+        output
+    }
+
+    /// Runs `status` with its standard output closed before it prints, so
+    /// the `println!` of the result panics with a broken pipe.
+    async fn status_with_closed_stdout(&mut self) -> Output {
+        let mut command = self.command(&["status"]);
+        command.stdout(Stdio::piped()).stderr(Stdio::piped());
+        let mut child = command.spawn().expect("graphlink starts");
+        drop(child.stdout.take());
+        let output = tokio::task::spawn_blocking(move || child.wait_with_output().expect("graphlink exits")).await.expect("join");
+        self.record("status with stdout closed", output.clone());
+        output
+    }
+
+    /// Runs `status` against a slow token endpoint and sends SIGABRT while
+    /// it waits for the refresh, with core dumps allowed by the shell.
+    async fn status_aborted_mid_refresh(&mut self) -> Output {
+        let username = self.env.user.username.clone();
+        self.env.state.set_faults(&username, Faults { latency_ms: 2_000, ..Faults::default() });
+        let binary = env!("CARGO_BIN_EXE_graphlink");
+        let command = self.command(&[]);
+        // `ulimit -c` raises the soft limit up to the hard one, as a user
+        // debugging a crash would. Graphlink must still leave no core behind.
+        let mut shell = Command::new("sh");
+        shell.args(["-c", "ulimit -c unlimited 2>/dev/null; exec \"$0\" status --json", binary]);
+        for (key, value) in command.get_envs() {
+            match value {
+                Some(value) => shell.env(key, value),
+                None => shell.env_remove(key),
+            };
+        }
+        shell.current_dir(self.env.dir.path()).stdout(Stdio::piped()).stderr(Stdio::piped());
+        let child = shell.spawn().expect("graphlink starts");
+
+        tokio::time::sleep(Duration::from_millis(1_000)).await;
+        let killed = Command::new("kill").args(["-ABRT", &child.id().to_string()]).status().expect("kill runs");
+        assert!(killed.success(), "kill -ABRT failed");
+        let output = tokio::task::spawn_blocking(move || child.wait_with_output().expect("graphlink exits")).await.expect("join");
+        self.env.state.set_faults(&username, Faults::default());
+        self.record("status killed with SIGABRT", output.clone());
+        output
+    }
+
+    /// Returns every place a secret was found, as "where: which".
+    fn findings(&self) -> Vec<String> {
+        let mut needles = vec![(CANARY.to_owned(), "canary".to_owned())];
+        for (index, needle) in self.needles.iter().enumerate() {
+            let kind = if needle.starts_with("eyJ") { "ID token" } else { "PKCE verifier" };
+            needles.push((needle.clone(), format!("{kind} #{index}")));
+            // A JWT's signature alone identifies it.
+            if let Some(signature) = needle.rsplit('.').next().filter(|_| needle.starts_with("eyJ")) {
+                needles.push((signature.to_owned(), format!("{kind} #{index} signature")));
+            }
+        }
+
+        let mut findings = Vec::new();
+        let mut search = |place: &str, bytes: &[u8]| {
+            for (needle, name) in &needles {
+                if contains(bytes, needle.as_bytes()) {
+                    findings.push(format!("{place}: {name}"));
+                }
+            }
+        };
+        for transcript in &self.transcripts {
+            search(&format!("stdout of {}", transcript.label), &transcript.output.stdout);
+            search(&format!("stderr of {}", transcript.label), &transcript.output.stderr);
+        }
+        for file in files_under(self.env.dir.path()) {
+            if let Ok(bytes) = std::fs::read(&file) {
+                search(&file.display().to_string(), &bytes);
+            }
+        }
+        findings
+    }
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    !needle.is_empty() && haystack.windows(needle.len()).any(|window| window == needle)
+}
+
+fn files_under(dir: &std::path::Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(dir) = pending.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                pending.push(path);
+            } else {
+                files.push(path);
+            }
+        }
+    }
+    files
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn no_flow_leaks_secrets() {
+    let mut run = CanaryRun::start().await;
+    let username = run.env.user.username.clone();
+
+    let output = run.run("connect", &["connect", "--timeout", "30"]).await;
+    assert!(output.status.success(), "{}", describe(&output));
+    let stored = run.env.keyring_secret().expect("refresh token stored");
+    assert!(stored.starts_with(CANARY), "the simulator must issue canary tokens");
+    assert!(run.env.state.last_code_verifier().is_some(), "the simulator saw no PKCE verifier");
+
+    // Each status runs in a new process, so each one refreshes and rotates.
+    for args in [&["status", "--json"][..], &["status"], &["status", "--it-request"]] {
+        let output = run.run(&args.join(" "), args).await;
+        assert_ne!(output.status.code(), Some(2), "{}", describe(&output));
+    }
+    let output = run.run("reconnect", &["connect", "--timeout", "30", "--account", &username]).await;
+    assert!(output.status.success(), "{}", describe(&output));
+    let output = run.run("doctor --json", &["doctor", "--json"]).await;
+    assert!(output.status.code().is_some(), "{}", describe(&output));
+    let output = run.device_code_connect().await;
+    assert!(output.status.success(), "{}", describe(&output));
+
+    // Failures carry error bodies, trace IDs and claims, never the token sent.
+    run.env.state.set_faults(&username, Faults { mfa_required: true, ..Faults::default() });
+    run.run("status after an MFA demand", &["status", "--json"]).await;
+    run.env.state.set_faults(&username, Faults::default());
+    let output = run.run("reconnect after MFA", &["connect", "--timeout", "30", "--account", &username]).await;
+    assert!(output.status.success(), "{}", describe(&output));
+
+    let output = run.status_with_closed_stdout().await;
+    assert!(String::from_utf8_lossy(&output.stderr).contains("panicked"), "status must panic when it cannot print: {}", describe(&output));
+    let output = run.status_aborted_mid_refresh().await;
+    assert!(output.status.code().is_none(), "SIGABRT must end graphlink: {}", describe(&output));
+
+    let output = run.run("status after the crashes", &["status", "--json"]).await;
+    assert!(output.status.success(), "{}", describe(&output));
+    let output = run.run("disconnect", &["disconnect", &username]).await;
+    assert!(output.status.success(), "{}", describe(&output));
+
+    assert!(files_under(&run.env.dir.path().join("state")).iter().any(|file| file.to_string_lossy().contains("graphlink")), "trace logging wrote no log file");
+    let log_bytes: u64 = files_under(&run.env.dir.path().join("state")).iter().filter_map(|file| file.metadata().ok()).map(|meta| meta.len()).sum();
+    assert!(log_bytes > 10_000, "a trace log of every flow should be large, found {log_bytes} bytes");
+    assert!(run.needles.len() >= 4, "expected verifiers and ID tokens from three sign-ins, got {}", run.needles.len());
+    let findings = run.findings();
+    assert!(findings.is_empty(), "secrets found:\n{}", findings.join("\n"));
+}
