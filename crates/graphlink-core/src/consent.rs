@@ -77,7 +77,7 @@ impl ItRequest {
         text.push_str(&format!(
             "Graphlink could not link {who} to Microsoft Graph, and only an administrator of our Microsoft 365 tenant can fix it. Graphlink replaces the Exchange Web Services (EWS) link of our sales tools, which Microsoft is retiring.\n\n"
         ));
-        text.push_str(&format!("What Graphlink reported: {}\n\n", self.problem));
+        text.push_str(&format!("What happened: {}\n\n", summary_for_it(&self.problem, self.error.as_ref())));
 
         if let Some(url) = &self.admin_consent_url {
             text.push_str("What is needed: an administrator who may grant tenant-wide consent (for example a Global Administrator) opens this link, signs in and accepts, which approves Graphlink for everyone in the tenant:\n\n");
@@ -104,11 +104,28 @@ impl ItRequest {
                 text.push_str(&format!("  Trace ID: {id}\n"));
             }
         }
-        if let Some(at) = self.observed_at.and_then(|at| at.format(&Rfc3339).ok()) {
+        if let Some(at) = self.observed_at.and_then(|at| at.replace_nanosecond(0).ok()).and_then(|at| at.format(&Rfc3339).ok()) {
             text.push_str(&format!("  Time (UTC): {at}\n"));
         }
         text.push_str("\nThank you.\n");
         text
+    }
+}
+
+/// Describes the failure for IT. Consent errors get a fixed description;
+/// other messages lose the parts addressed to the rep (the admin-consent
+/// link and correlation ID, which the request lists separately).
+fn summary_for_it(problem: &str, error: Option<&ErrorDetail>) -> String {
+    let code = error.map(|detail| (detail.code.as_str(), detail.aadsts));
+    match code {
+        Some((_, Some(65_004))) => "the sign-in ended with access_denied (AADSTS65004). Microsoft shows the user \"Need admin approval\" there when users of the tenant may not consent to the app's permissions themselves.".to_owned(),
+        Some((_, Some(65_001)) | ("consent_required", _)) => {
+            "Microsoft reports that Graphlink's permissions have not been granted (consent_required, AADSTS65001), and users of the tenant may not grant them themselves.".to_owned()
+        }
+        _ => {
+            let end = [" Admin consent link:", " (correlation ID"].iter().filter_map(|marker| problem.find(marker)).min().unwrap_or(problem.len());
+            problem[..end].to_owned()
+        }
     }
 }
 
@@ -168,11 +185,13 @@ mod tests {
         assert!(text.contains("Error: access_denied (AADSTS65004)"), "{text}");
         assert!(text.contains("Correlation ID: corr-1"), "{text}");
         assert!(text.contains("Time (UTC): 1970-01-01T00:00:00Z"), "{text}");
+        assert!(text.contains("What happened: the sign-in ended with access_denied (AADSTS65004)."), "{text}");
     }
 
     #[test]
     fn no_link_when_fix_is_not_consent() {
-        let request = ItRequest::new(&config(), None, None, "Blocked by policy.", None, None, None);
+        let request = ItRequest::new(&config(), None, None, "Blocked by policy. Admin consent link: https://x (correlation ID c-1)", None, None, None);
+        assert!(request.text.contains("What happened: Blocked by policy.\n"), "{}", request.text);
         assert!(!request.text.contains("adminconsent"), "{}", request.text);
         assert!(request.text.contains("sign-in logs"), "{}", request.text);
         assert!(request.text.contains("my Microsoft 365 account"), "{}", request.text);
