@@ -83,7 +83,7 @@ impl IdClaims {
         if !claims.aud.contains(client_id) {
             return Err(IdTokenError::Audience);
         }
-        if claims.exp.is_some_and(|exp| exp + LEEWAY_SECS < now_unix) {
+        if claims.exp.is_some_and(|exp| exp.saturating_add(LEEWAY_SECS) < now_unix) {
             return Err(IdTokenError::Expired);
         }
         Ok(claims)
