@@ -86,7 +86,7 @@ async fn tls_simulator(env: &TestEnv, server_config: Arc<rustls::ServerConfig>) 
     base
 }
 
-/// An HTTP proxy that only tunnels (`CONNECT`), recording each target.
+/// Starts an HTTP proxy that only tunnels (`CONNECT`) and records each target.
 async fn connect_proxy() -> (SocketAddr, Arc<Mutex<Vec<String>>>) {
     let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await.expect("bind proxy");
     let addr = listener.local_addr().expect("addr");
