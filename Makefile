@@ -36,8 +36,12 @@ demo: build
 
 # Runs every test against a real keyring in a private D-Bus session, then
 # the end-to-end tests of the tray and the window in a virtual desktop.
+# cargo-deny checks licences, bans and sources of every platform's crates
+# (deny.toml), so `cargo fetch` first downloads the crates of all targets.
 test: build
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	$(CARGO) fetch --quiet
+	$(CARGO) deny --offline --log-level error check --hide-inclusion-graph licenses bans sources
 	$(WINDOW) clippy --manifest-path src-tauri/Cargo.toml --all-targets -- -D warnings
 	npm --prefix ui run check
 	scripts/with-keyring.sh $(CARGO) test --workspace

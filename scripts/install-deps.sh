@@ -16,6 +16,9 @@ packages=(
   xvfb xauth dbus-x11 libnotify-bin dunst webkit2gtk-driver imagemagick xdotool
 )
 
+# Cargo subcommands come from crates.io, not from Debian.
+"$(dirname "$0")/install-cargo-tools.sh"
+
 missing=()
 for package in "${packages[@]}"; do
   dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")

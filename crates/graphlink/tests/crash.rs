@@ -1,6 +1,6 @@
 //! Crash safety: `graphlink status` refreshes and rotates the refresh token,
 //! and is killed with SIGKILL at a random moment of that work, again and
-//! again. After every kill the link must be intact: the keyring holds a
+//! again. After every kill the link must be intact: the keyring contains a
 //! refresh token the simulator accepts, and the next `status` is connected.
 //!
 //! `GRAPHLINK_CRASH_KILLS` sets the number of kills (default 10);
