@@ -129,12 +129,18 @@ async fn reconnect_unknown_account_fails_fast() {
 /// Runs `connect --device-code`, signs in on the device page with the
 /// printed code using `choices`, and returns the command's output.
 async fn device_code_connect(env: &TestEnv, choices: &str) -> std::process::Output {
+    device_code_connect_as(env, &[], env.user.clone(), choices).await
+}
+
+/// Runs `connect --device-code` with `extra` arguments and signs in as `user`.
+async fn device_code_connect_as(env: &TestEnv, extra: &[&str], user: graphlink_sim::SimUser, choices: &str) -> std::process::Output {
     env.state.set_device_code_interval(1);
-    let mut command = env.command(&["connect", "--device-code"]);
+    let mut args = vec!["connect", "--device-code"];
+    args.extend_from_slice(extra);
+    let mut command = env.command(&args);
     command.stdout(Stdio::piped()).stderr(Stdio::piped());
     let mut child = command.spawn().expect("graphlink starts");
     let stderr = child.stderr.take().expect("stderr");
-    let user = env.user.clone();
     let choices = choices.to_owned();
 
     tokio::task::spawn_blocking(move || {
@@ -208,6 +214,27 @@ async fn device_code_policy_block_points_to_browser() {
 
     // The browser flow on this computer still works.
     assert!(env.connect().await.status.success());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn device_code_reconnect_checks_identity() {
+    let env = TestEnv::start().await;
+    let other = env.state.add_user(UserSpec {
+        username: "megan.bowen@contoso.example".into(),
+        display_name: "Megan Bowen".into(),
+        password: "another horse battery staple".into(),
+        tenant_id: Some(env.user.tenant_id.clone()),
+    });
+    assert!(env.connect().await.status.success());
+    let before = env.keyring_secret().expect("token stored");
+
+    let output = device_code_connect_as(&env, &["--account", &env.user.username], other.clone(), "signin,approve,accept").await;
+    assert_eq!(output.status.code(), Some(1), "{}", describe(&output));
+    assert!(stderr(&output).contains(&format!("You signed in as {}", other.username)), "{}", describe(&output));
+    assert_eq!(env.keyring_secret(), Some(before), "the original keyring entry is untouched");
+
+    let output = device_code_connect_as(&env, &["--account", &env.user.username], env.user.clone(), "signin,approve,accept").await;
+    assert!(output.status.success(), "{}", describe(&output));
 }
 
 fn readiness_step<'a>(account: &'a Value, step: &str) -> &'a Value {
@@ -288,6 +315,32 @@ async fn scope_growth_blocked_needs_admin() {
     assert_eq!(account["action"]["kind"], "ask_admin", "{account}");
     assert!(account["it_request"]["text"].as_str().is_some_and(|text| text.contains("MailboxSettings.Read")), "{account}");
     assert_eq!(readiness_step(account, "consent_allowed")["fixed_by"], "it", "{account}");
+
+    // IT opens the admin-consent link from the request; the next check connects.
+    let link = account["action"]["admin_consent_url"].as_str().expect("admin-consent link").to_owned();
+    assert!(link.contains("MailboxSettings.Read"), "the link asks for the grown scopes: {link}");
+    let user = env.user.clone();
+    let consent = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(sim_browser())
+            .arg(&link)
+            .env("SIM_BROWSER_USER", &user.username)
+            .env("SIM_BROWSER_PASSWORD", &user.password)
+            .env("SIM_BROWSER_CHOICES", "signin,accept")
+            .output()
+            .expect("sim-browser runs")
+    })
+    .await
+    .expect("join");
+    let consent_log = String::from_utf8_lossy(&consent.stderr).into_owned();
+    assert!(consent_log.contains("admin_consent=<redacted>"), "admin consent did not finish: {consent_log}");
+
+    let mut command = env.command(&["status", "--json"]);
+    command.env("GRAPHLINK_SCOPES", grown);
+    let output = tokio::task::spawn_blocking(move || command.output().expect("runs")).await.expect("join");
+    assert_eq!(output.status.code(), Some(0), "{}", describe(&output));
+    let document: Value = serde_json::from_slice(&output.stdout).unwrap_or_else(|_| panic!("{}", describe(&output)));
+    let account = TestEnv::only_account(&document);
+    assert_eq!(account["readiness"]["ews_can_be_switched_off"], true, "{account}");
 }
 
 #[tokio::test(flavor = "multi_thread")]
