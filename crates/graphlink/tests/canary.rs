@@ -3,7 +3,8 @@
 //! canary. Afterwards, the log files, every file under the test's home,
 //! configuration, data, state and runtime directories, and the output of
 //! every command (including a panic and a SIGABRT) are searched for the
-//! canary, the PKCE verifiers and the ID tokens. None may appear.
+//! canary, the PKCE verifiers, the ID tokens and the demo's refresh token.
+//! None may appear.
 
 mod common;
 
@@ -27,8 +28,10 @@ struct Transcript {
 struct CanaryRun {
     env: TestEnv,
     transcripts: Vec<Transcript>,
-    /// Secrets the simulator saw or issued that have no canary prefix.
-    needles: Vec<String>,
+    /// Secrets without the canary prefix, each with its kind: the PKCE
+    /// verifiers and ID tokens the simulator saw or issued, and the demo's
+    /// refresh token from its own simulator.
+    needles: Vec<(String, &'static str)>,
 }
 
 impl CanaryRun {
@@ -67,12 +70,40 @@ impl CanaryRun {
 
     /// Remembers the latest verifier and ID token the simulator saw.
     fn collect_needles(&mut self) {
-        let latest = [self.env.state.last_code_verifier(), self.env.state.last_id_token()];
-        for needle in latest.into_iter().flatten() {
-            if !self.needles.contains(&needle) {
-                self.needles.push(needle);
+        let latest = [(self.env.state.last_code_verifier(), "PKCE verifier"), (self.env.state.last_id_token(), "ID token")];
+        for (needle, kind) in latest {
+            self.remember(needle, kind);
+        }
+    }
+
+    fn remember(&mut self, needle: Option<String>, kind: &'static str) {
+        if let Some(needle) = needle.filter(|needle| !self.needles.iter().any(|(known, _)| known == needle)) {
+            self.needles.push((needle, kind));
+        }
+    }
+
+    /// Remembers the refresh tokens of `graphlink demo`, whose simulator
+    /// runs inside the demo process and issues no canary.
+    fn collect_demo_tokens(&mut self) {
+        let output = Command::new("secret-tool").args(["search", "--all", "service", "graphlink-demo"]).output().expect("secret-tool runs");
+        let listing = String::from_utf8_lossy(&output.stdout).into_owned();
+        for line in listing.lines() {
+            if let Some(secret) = line.strip_prefix("secret = ") {
+                self.remember(Some(secret.to_owned()), "demo refresh token");
             }
         }
+    }
+
+    /// Runs `graphlink demo` with its own simulator and scripted browser.
+    async fn demo(&mut self) -> Output {
+        let mut command = self.command(&["demo"]);
+        command.env_remove("BROWSER").env_remove("SIM_BROWSER_USER").env_remove("SIM_BROWSER_PASSWORD");
+        let output = tokio::time::timeout(Duration::from_secs(60), tokio::task::spawn_blocking(move || command.output().expect("graphlink runs")))
+            .await
+            .expect("the demo finishes within a minute")
+            .expect("join");
+        self.record("demo", output.clone());
+        output
     }
 
     /// Runs `connect --device-code` and signs in on the device page with the
@@ -163,11 +194,10 @@ impl CanaryRun {
     /// Returns every place a secret was found, as "where: which".
     fn findings(&self) -> Vec<String> {
         let mut needles = vec![(CANARY.to_owned(), "canary".to_owned())];
-        for (index, needle) in self.needles.iter().enumerate() {
-            let kind = if needle.starts_with("eyJ") { "ID token" } else { "PKCE verifier" };
+        for (index, (needle, kind)) in self.needles.iter().enumerate() {
             needles.push((needle.clone(), format!("{kind} #{index}")));
             // A JWT's signature alone identifies it.
-            if let Some(signature) = needle.rsplit('.').next().filter(|_| needle.starts_with("eyJ")) {
+            if let Some(signature) = needle.rsplit('.').next().filter(|_| *kind == "ID token") {
                 needles.push((signature.to_owned(), format!("{kind} #{index} signature")));
             }
         }
@@ -236,6 +266,10 @@ async fn no_flow_leaks_secrets() {
     assert!(output.status.code().is_some(), "{}", describe(&output));
     let output = run.device_code_connect().await;
     assert!(output.status.success(), "{}", describe(&output));
+    let output = run.demo().await;
+    assert!(output.status.success(), "{}", describe(&output));
+    run.collect_demo_tokens();
+    assert!(run.needles.iter().any(|(_, kind)| *kind == "demo refresh token"), "the demo stored no refresh token");
 
     // Failures carry error bodies, trace IDs and claims, never the token sent.
     run.env.state.set_faults(&username, Faults { mfa_required: true, ..Faults::default() });
@@ -257,7 +291,7 @@ async fn no_flow_leaks_secrets() {
     assert!(files_under(&run.env.dir.path().join("state")).iter().any(|file| file.to_string_lossy().contains("graphlink")), "trace logging wrote no log file");
     let log_bytes: u64 = files_under(&run.env.dir.path().join("state")).iter().filter_map(|file| file.metadata().ok()).map(|meta| meta.len()).sum();
     assert!(log_bytes > 10_000, "a trace log of every flow should be large, found {log_bytes} bytes");
-    assert!(run.needles.len() >= 4, "expected verifiers and ID tokens from three sign-ins, got {}", run.needles.len());
+    assert!(run.needles.len() >= 5, "expected verifiers and ID tokens from three sign-ins, got {}", run.needles.len());
     let findings = run.findings();
     assert!(findings.is_empty(), "secrets found:\n{}", findings.join("\n"));
 }
