@@ -17,6 +17,14 @@ pub fn init(log_dir: &Path) -> Option<WorkerGuard> {
     if std::fs::create_dir_all(log_dir).is_err() {
         return None;
     }
+    // Logs carry usernames and tenant IDs, so other users may not list or read them.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        if let Err(error) = std::fs::set_permissions(log_dir, std::fs::Permissions::from_mode(0o700)) {
+            eprintln!("graphlink: could not make the log directory {} private: {error}", log_dir.display());
+        }
+    }
     let appender = tracing_appender::rolling::Builder::new()
         .rotation(tracing_appender::rolling::Rotation::DAILY)
         .filename_prefix("graphlink")

@@ -288,6 +288,13 @@ async fn no_flow_leaks_secrets() {
     let output = run.run("disconnect", &["disconnect", &username]).await;
     assert!(output.status.success(), "{}", describe(&output));
 
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let logs = run.env.dir.path().join("state/graphlink/logs");
+        let mode = std::fs::metadata(&logs).expect("log directory").permissions().mode() & 0o777;
+        assert_eq!(mode, 0o700, "the log directory {} must be private", logs.display());
+    }
     assert!(files_under(&run.env.dir.path().join("state")).iter().any(|file| file.to_string_lossy().contains("graphlink")), "trace logging wrote no log file");
     let log_bytes: u64 = files_under(&run.env.dir.path().join("state")).iter().filter_map(|file| file.metadata().ok()).map(|meta| meta.len()).sum();
     assert!(log_bytes > 10_000, "a trace log of every flow should be large, found {log_bytes} bytes");
