@@ -117,6 +117,22 @@ impl Link {
         CheckReport { status, transient, retry_after: outcome.classification.retry_after, access_token: access.filter(|_| keep) }
     }
 
+    /// Records the scopes a refresh was granted, so a tenant-wide admin grant
+    /// of new permissions is noticed without a reconnect.
+    fn remember_granted_scopes(&self, record: &AccountRecord, scopes: &[String]) {
+        if scopes.is_empty() || record.granted_scopes.as_deref() == Some(scopes) {
+            return;
+        }
+        let result = self.accounts.update(|records| {
+            if let Some(stored) = records.iter_mut().find(|stored| stored.key == record.key && stored.linked_at == record.linked_at) {
+                stored.granted_scopes = Some(scopes.to_vec());
+            }
+        });
+        if let Err(error) = result {
+            tracing::warn!(account = %record.key, %error, "could not store the granted scopes");
+        }
+    }
+
     /// Stores the claims a reconnect must send, so one sign-in satisfies the challenge.
     fn keep_claims_for_reconnect(&self, record: &AccountRecord, claims: Option<String>) {
         if claims.is_none() {
@@ -173,6 +189,7 @@ impl Link {
             return (Outcome::failed(fixed(LinkState::KeyringUnavailable, Reason::KeyringUnavailable), None), None);
         }
         drop(lock);
+        self.remember_granted_scopes(record, &tokens.scopes);
 
         let access = AccessToken { token: tokens.access_token.clone(), expires_at: now + tokens.expires_in };
         (self.probe(&access.token).await, Some(access))
