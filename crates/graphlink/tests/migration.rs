@@ -377,3 +377,29 @@ async fn doctor_reports_without_secrets() {
     assert!(text.contains("client_id = 6f0c3a52-8d1e-4b7a-9c2f-1e5d7b3a9c40  (environment variable GRAPHLINK_CLIENT_ID)"), "{text}");
     assert!(!text.contains(&token));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn mfa_reconnect_forwards_claims() {
+    let env = TestEnv::start().await;
+    assert!(env.connect().await.status.success());
+    env.state.set_faults(&env.user.username, Faults { mfa_required: true, ..Faults::default() });
+    let (code, document) = env.status().await;
+    assert_eq!(code, 1);
+    assert_eq!(TestEnv::only_account(&document)["state"], "reconnect_needed", "{document}");
+
+    let (script, log) = logging_browser(&env);
+    let mut command = env.command(&["connect", "--timeout", "30", "--account", &env.user.username]);
+    command.env("BROWSER", &script);
+    let output = tokio::task::spawn_blocking(move || command.output().expect("runs")).await.expect("join");
+    assert!(output.status.success(), "{}", describe(&output));
+
+    let urls = std::fs::read_to_string(&log).expect("browser was called");
+    let url = url::Url::parse(urls.lines().next().expect("one URL")).expect("authorize URL");
+    let claims = url.query_pairs().find(|(name, _)| name == "claims").map(|(_, value)| value.into_owned()).expect("claims sent");
+    let claims: serde_json::Value = serde_json::from_str(&claims).expect("claims are JSON");
+    assert!(claims["access_token"]["capolids"].is_object(), "the MFA challenge is forwarded: {claims}");
+    assert_eq!(claims["access_token"]["xms_cc"]["values"][0], "cp1");
+
+    let (code, document) = env.status().await;
+    assert_eq!(code, 0, "one sign-in satisfied the challenge: {document}");
+}

@@ -210,7 +210,13 @@ impl Link {
                 Err(error) => tracing::warn!(account = %record.key, %error, "could not delete the dead refresh token"),
             }
         }
-        Outcome::failed(classification, detail)
+        // A Conditional Access challenge (MFA, 53003) comes with claims that
+        // the interactive reconnect must forward, so one sign-in satisfies it.
+        let challenge = match error {
+            TokenError::Rejected { body: Some(body), .. } => body.claims.clone(),
+            _ => None,
+        };
+        Outcome { challenge, ..Outcome::failed(classification, detail) }
     }
 
     async fn probe(&self, access_token: &SecretString) -> Outcome {
