@@ -183,7 +183,8 @@ impl CanaryRun {
         let child = shell.spawn().expect("graphlink starts");
 
         tokio::time::sleep(Duration::from_millis(1_000)).await;
-        let killed = Command::new("kill").args(["-ABRT", &child.id().to_string()]).status().expect("kill runs");
+        // The shell's built-in `kill`, because minimal systems lack procps.
+        let killed = Command::new("sh").args(["-c", "kill -ABRT \"$0\"", &child.id().to_string()]).status().expect("sh runs");
         assert!(killed.success(), "kill -ABRT failed");
         let output = tokio::task::spawn_blocking(move || child.wait_with_output().expect("graphlink exits")).await.expect("join");
         self.env.state.set_faults(&username, Faults::default());
