@@ -150,8 +150,8 @@ impl CanaryRun {
         output
     }
 
-    /// Runs `status` with its standard output closed before it prints, so
-    /// the `println!` of the result panics with a broken pipe.
+    /// Runs `status` with its standard output closed before it prints. A
+    /// plain `println!` panics there, and a panic prints to stderr.
     async fn status_with_closed_stdout(&mut self) -> Output {
         let mut command = self.command(&["status"]);
         command.stdout(Stdio::piped()).stderr(Stdio::piped());
@@ -280,7 +280,7 @@ async fn no_flow_leaks_secrets() {
     assert!(output.status.success(), "{}", describe(&output));
 
     let output = run.status_with_closed_stdout().await;
-    assert!(String::from_utf8_lossy(&output.stderr).contains("panicked"), "status must panic when it cannot print: {}", describe(&output));
+    assert!(output.status.code().is_some(), "status must end by itself when it cannot print: {}", describe(&output));
     let output = run.status_aborted_mid_refresh().await;
     assert!(output.status.code().is_none(), "SIGABRT must end graphlink: {}", describe(&output));
 
