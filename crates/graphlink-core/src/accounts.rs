@@ -44,6 +44,11 @@ pub struct AccountRecord {
     /// the next reconnect. Not a secret.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub claims_challenge: Option<String>,
+    /// The application (client) ID the refresh token was issued to. A refresh
+    /// token works only for its client, so a changed setting must not be
+    /// mistaken for a dead token. `None` for accounts linked before this was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
 }
 
 /// A sign-in that the tenant's consent policy stopped, kept so that later
@@ -186,6 +191,7 @@ mod tests {
             granted_scopes: None,
             consent_blocked: None,
             claims_challenge: None,
+            client_id: None,
         }
     }
 

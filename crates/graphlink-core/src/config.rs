@@ -102,7 +102,7 @@ impl fmt::Display for Origin {
 
 /// An invalid setting: where it is, which key, what is wrong and how to fix it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("invalid configuration in {origin}{}: `{key}` {problem}; {fix}", line.map(|n| format!(" line {n}")).unwrap_or_default())]
+#[error("{}", self.describe())]
 pub struct ConfigError {
     pub origin: Origin,
     pub line: Option<usize>,
@@ -112,6 +112,15 @@ pub struct ConfigError {
 }
 
 impl ConfigError {
+    /// Renders the error: a setting that no layer provides has no file to name.
+    fn describe(&self) -> String {
+        if self.origin == Origin::Defaults {
+            return format!("missing configuration: `{}` {}; {}", self.key, self.problem, self.fix);
+        }
+        let line = self.line.map(|n| format!(" line {n}")).unwrap_or_default();
+        format!("invalid configuration in {}{line}: `{}` {}; {}", self.origin, self.key, self.problem, self.fix)
+    }
+
     fn new(origin: Origin, key: &str, problem: impl Into<String>, fix: impl Into<String>) -> Self {
         Self { origin, line: None, key: key.to_owned(), problem: problem.into(), fix: fix.into() }
     }

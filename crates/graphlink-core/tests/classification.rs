@@ -260,3 +260,21 @@ async fn stale_check_never_overwrites() {
     let stored = harness.link.account_store().load().expect("accounts").remove(0);
     assert!(stored.last_check.is_none(), "the result of a check on the replaced record was stored: {:?}", stored.last_check);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn changed_client_id_keeps_token() {
+    let harness = Harness::start(Duration::from_secs(300)).await;
+    let mut config = harness.config.clone();
+    config.client_id = "00000000-0000-0000-0000-000000000000".into();
+    let tokens = graphlink_core::token_store::TokenStore::with_store("graphlink", Duration::from_secs(5), harness.keyring.as_store());
+    let accounts = graphlink_core::accounts::AccountStore::new(harness.dir.path().join("accounts.json"));
+    let link = graphlink_core::link::Link::new(config, tokens, accounts).expect("link");
+    let record = link.account_store().load().expect("accounts").remove(0);
+    let before = harness.state.user_stats(&harness.user.username);
+
+    let report = link.check_cached(&record, None, SystemTime::now()).await;
+    assert_eq!(report.status.state, AdminNeeded, "{}", report.status.message);
+    assert!(report.status.message.starts_with(Reason::ClientIdChanged.message()), "{}", report.status.message);
+    assert!(stored_token(&harness).await.is_some(), "a changed setting never costs the token");
+    assert_eq!(harness.state.user_stats(&harness.user.username).token_requests, before.token_requests, "no refresh with the wrong client");
+}

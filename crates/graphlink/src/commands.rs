@@ -1,6 +1,7 @@
 //! The subcommands: thin wrappers that load the context, call
 //! `graphlink-core` and print the result.
 
+use crate::output::{out, outln};
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -95,6 +96,7 @@ pub struct ConnectRequest {
 ///
 /// Fails when `--account` names no linked account or the metadata cannot be read.
 pub async fn connect(context: &Context, request: ConnectRequest) -> anyhow::Result<ExitCode> {
+    context.link.config().require_client_id()?;
     let account = match &request.account {
         Some(selector) => Some(context.link.find_account(selector)?.with_context(|| {
             format!("no linked account matches {selector:?}; run `graphlink status` to list accounts, or `graphlink connect` without --account to link a new one")
@@ -117,7 +119,8 @@ pub async fn connect(context: &Context, request: ConnectRequest) -> anyhow::Resu
         let options = ConnectOptions { timeout: Duration::from_secs(request.timeout_secs), login_hint: request.login_hint, ..ConnectOptions::default() };
         eprintln!("Opening the Microsoft sign-in page in your browser…");
         let on_open = |url: &url::Url, opened: Result<_, graphlink_core::browser::BrowserError>| match opened {
-            Ok(_) => eprintln!("Waiting for you to finish signing in (press Ctrl+C to cancel)."),
+            // The address is shown too: a browser can start and still show nothing.
+            Ok(_) => eprintln!("If no sign-in page appeared, open this address in your browser:\n\n  {url}\n\nWaiting for you to finish signing in (press Ctrl+C to cancel)."),
             Err(error) => eprintln!("{error}:\n\n  {url}\n"),
         };
         match &account {
@@ -127,7 +130,7 @@ pub async fn connect(context: &Context, request: ConnectRequest) -> anyhow::Resu
     };
     match result {
         Ok(status) => {
-            print!("{}", render::text(context.link.config(), std::slice::from_ref(&status)));
+            out!("{}", render::text(context.link.config(), std::slice::from_ref(&status)));
             Ok(exit_code(std::slice::from_ref(&status)))
         }
         Err(failure) => {
@@ -155,24 +158,26 @@ pub enum StatusFormat {
 ///
 /// Fails when the account metadata cannot be read.
 pub async fn status(context: &Context, format: StatusFormat) -> anyhow::Result<ExitCode> {
+    // Without a client ID every refresh would fail: report the setting, not the accounts.
+    context.link.config().require_client_id()?;
     let statuses = context.link.check_all_guided().await?;
     let attempt = if statuses.is_empty() { context.link.last_failed_attempt() } else { None };
     let config = context.link.config();
     match format {
-        StatusFormat::Json => println!("{}", render::json(config, &statuses, attempt.as_ref())?),
+        StatusFormat::Json => outln!("{}", render::json(config, &statuses, attempt.as_ref())?),
         StatusFormat::Text => {
-            print!("{}", render::text(config, &statuses));
+            out!("{}", render::text(config, &statuses));
             if let Some(attempt) = &attempt {
-                print!("{}", render::attempt_text(attempt));
+                out!("{}", render::attempt_text(attempt));
             }
         }
         StatusFormat::ItRequest => {
             let requests = render::it_requests(config, &statuses, attempt.as_ref());
             if requests.is_empty() {
-                println!("No account needs IT: nothing to send.");
+                outln!("No account needs IT: nothing to send.");
             }
             for request in requests {
-                println!("{}", request.text);
+                outln!("{}", request.text);
             }
         }
     }
@@ -184,10 +189,19 @@ pub async fn status(context: &Context, format: StatusFormat) -> anyhow::Result<E
 /// # Errors
 ///
 /// Fails when no account matches, or the keyring or metadata cannot be changed.
-pub async fn disconnect(context: &Context, account: Option<&str>) -> anyhow::Result<ExitCode> {
+pub async fn disconnect(context: &Context, account: Option<&str>, all: bool) -> anyhow::Result<ExitCode> {
+    // Without a name, only a single linked account is removed: with several,
+    // removing them all must be asked for.
+    if account.is_none() && !all {
+        let linked = context.link.account_store().load()?;
+        if linked.len() > 1 {
+            let names: Vec<&str> = linked.iter().map(|record| record.username.as_str()).collect();
+            anyhow::bail!("{} accounts are linked ({}); name the one to disconnect, or pass --all to remove every account", linked.len(), names.join(", "));
+        }
+    }
     let removed = context.link.disconnect(account).await?;
     for record in removed {
-        println!("Disconnected {} and removed its keyring entry.", record.username);
+        outln!("Disconnected {} and removed its keyring entry.", record.username);
     }
     Ok(ExitCode::SUCCESS)
 }

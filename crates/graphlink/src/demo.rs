@@ -1,6 +1,7 @@
 //! `graphlink demo`: the whole link against a simulator of Microsoft 365
 //! running inside this process, on loopback.
 
+use crate::output::{out, outln};
 use std::net::{Ipv4Addr, SocketAddr};
 use std::process::ExitCode;
 
@@ -33,7 +34,7 @@ pub async fn run() -> anyhow::Result<ExitCode> {
         .await
         .context("could not start the simulator on 127.0.0.1")?;
     let base = sim.base_url();
-    println!("Started the Microsoft 365 simulator at {base}");
+    outln!("Started the Microsoft 365 simulator at {base}");
 
     let config = Config {
         client_id: graphlink_sim::DEMO_CLIENT_ID.into(),
@@ -50,8 +51,8 @@ pub async fn run() -> anyhow::Result<ExitCode> {
 
     let browser = scripted_browser();
     match &browser {
-        Some(_) => println!("No display found: the built-in scripted browser signs in as {DEMO_USERNAME}."),
-        None => println!("Sign in as {DEMO_USERNAME} with the password {DEFAULT_PASSWORD:?} in the browser window that opens."),
+        Some(_) => outln!("No display found: the built-in scripted browser signs in as {DEMO_USERNAME}."),
+        None => outln!("Sign in as {DEMO_USERNAME} with the password {DEFAULT_PASSWORD:?} in the browser window that opens."),
     }
     let options = ConnectOptions { browser, ..ConnectOptions::default() };
     let result = context
@@ -64,7 +65,7 @@ pub async fn run() -> anyhow::Result<ExitCode> {
         .await;
     let code = match result {
         Ok(status) => {
-            print!("{}", render::text(context.link.config(), std::slice::from_ref(&status)));
+            out!("{}", render::text(context.link.config(), std::slice::from_ref(&status)));
             commands::exit_code(&[status])
         }
         Err(failure) => {

@@ -1,6 +1,7 @@
 //! `graphlink doctor`: a diagnosis of configuration, keyring, network, proxy,
 //! TLS and clock that is safe to paste into a support ticket.
 
+use crate::output::{out, outln};
 use std::process::ExitCode;
 
 use anyhow::Context as _;
@@ -27,9 +28,9 @@ pub async fn run(json: bool) -> anyhow::Result<ExitCode> {
 
     let report = doctor::run(&loaded, &tokens, &accounts, &http).await;
     if json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        outln!("{}", serde_json::to_string_pretty(&report)?);
     } else {
-        print!("{}", report.text());
+        out!("{}", report.text());
     }
     Ok(if report.healthy() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }

@@ -6,6 +6,7 @@ mod demo;
 mod doctor;
 mod hardening;
 mod logging;
+mod output;
 mod remote;
 mod render;
 mod tray;
@@ -58,10 +59,16 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Remove a linked account and its keyring entries (all accounts when none is named).
+    /// Remove a linked account and its keyring entries.
+    ///
+    /// Without ACCOUNT, the only linked account is removed; with several
+    /// linked, name one or pass --all.
     Disconnect {
         /// Account key or username, as `graphlink status` shows them.
         account: Option<String>,
+        /// Remove every linked account.
+        #[arg(long, conflicts_with = "account")]
+        all: bool,
     },
     /// Run the tray app against a built-in simulator of Microsoft 365, with a
     /// Demo menu that breaks the link on purpose. Without a display, link a
@@ -74,7 +81,14 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     // The tray owns the main thread, which desktop event loops require.
     match &cli.command {
-        None => return tray::run(tray::Mode::User),
+        None if tray::has_display() => return tray::run(tray::Mode::User),
+        None => {
+            eprintln!(
+                "graphlink: no display found, and the tray needs a desktop session.\n\
+                 Use `graphlink status` to check the link or `graphlink connect` to link an account; `graphlink --help` lists every command."
+            );
+            return ExitCode::from(2);
+        }
         Some(Command::Demo) if tray::has_display() => return tray::run(tray::Mode::Demo),
         Some(_) => {}
     }
@@ -101,7 +115,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         match &command {
             Command::Connect { login_hint: None, device_code: false, account, .. } => return remote::connect(&tray, account.clone()).await,
             Command::Status { json, it_request: false } => return remote::status(&tray, *json).await,
-            Command::Disconnect { account } => return remote::disconnect(&tray, account.clone()).await,
+            Command::Disconnect { account, all } => return remote::disconnect(&tray, account.clone(), *all).await,
             _ => {}
         }
     }
@@ -123,9 +137,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             commands::status(&context, format).await
         }
         Command::Doctor { json } => doctor::run(json).await,
-        Command::Disconnect { account } => {
+        Command::Disconnect { account, all } => {
             let context = commands::Context::load(commands::Profile::Default)?;
-            commands::disconnect(&context, account.as_deref()).await
+            commands::disconnect(&context, account.as_deref(), all).await
         }
         Command::Demo => demo::run().await,
     }

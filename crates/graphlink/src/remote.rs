@@ -1,6 +1,7 @@
 //! The subcommands, carried out by a running tray over IPC, so that two
 //! health engines never refresh the same account.
 
+use crate::output::{out, outln};
 use std::collections::HashSet;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -33,9 +34,9 @@ pub async fn status(endpoint: &Endpoint, json: bool) -> anyhow::Result<ExitCode>
         .map_err(|_| anyhow::anyhow!("the running Graphlink did not finish checking within {} seconds", STATUS_TIMEOUT.as_secs()))??;
     let config = load_config()?;
     if json {
-        println!("{}", render::json(&config, &statuses, None)?);
+        outln!("{}", render::json(&config, &statuses, None)?);
     } else {
-        print!("{}", render::text(&config, &statuses));
+        out!("{}", render::text(&config, &statuses));
     }
     Ok(exit_code(&statuses))
 }
@@ -82,7 +83,7 @@ pub async fn connect(endpoint: &Endpoint, account: Option<String>) -> anyhow::Re
     };
     match ipc::request(endpoint, &request).await? {
         Event::ConnectResult { outcome: ConnectOutcome::Connected { status } } => {
-            print!("{}", render::text(&load_config()?, std::slice::from_ref(&status)));
+            out!("{}", render::text(&load_config()?, std::slice::from_ref(&status)));
             Ok(exit_code(std::slice::from_ref(&status)))
         }
         Event::ConnectResult { outcome: ConnectOutcome::Failed { state, message, .. } } => {
@@ -104,17 +105,21 @@ fn load_config() -> anyhow::Result<graphlink_core::config::Config> {
 /// # Errors
 ///
 /// Fails when no account matches or the tray could not remove it.
-pub async fn disconnect(endpoint: &Endpoint, account: Option<String>) -> anyhow::Result<ExitCode> {
+pub async fn disconnect(endpoint: &Endpoint, account: Option<String>, all: bool) -> anyhow::Result<ExitCode> {
     let before = match ipc::request(endpoint, &Request::Status).await? {
         Event::Snapshot { accounts } => accounts,
         _ => Vec::new(),
     };
+    if account.is_none() && !all && before.len() > 1 {
+        let names: Vec<&str> = before.iter().map(|status| status.username.as_str()).collect();
+        anyhow::bail!("{} accounts are linked ({}); name the one to disconnect, or pass --all to remove every account", before.len(), names.join(", "));
+    }
     ipc::request(endpoint, &Request::Disconnect { account: account.clone() }).await?;
     let removed = before.iter().filter(|status| {
         account.as_deref().is_none_or(|wanted| status.account == wanted || status.username.eq_ignore_ascii_case(wanted))
     });
     for status in removed {
-        println!("Disconnected {} and removed its keyring entry.", status.username);
+        outln!("Disconnected {} and removed its keyring entry.", status.username);
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -96,7 +96,7 @@ pub fn authorize_error(error: &str, description: Option<&str>) -> Classification
         ("temporarily_unavailable" | "server_error", _) => Classification::new(LinkState::Degraded, Reason::ServiceUnavailable),
         ("unauthorized_client" | "invalid_client", _) => Classification::new(LinkState::AdminNeeded, Reason::AppNotUsable),
         ("invalid_scope", _) => Classification::new(LinkState::AdminNeeded, Reason::ScopesInvalid),
-        _ => Classification::new(LinkState::AdminNeeded, Reason::SignInRejected),
+        _ => Classification::new(LinkState::AdminNeeded, Reason::RequestRejected),
     }
 }
 

@@ -38,6 +38,8 @@ pub enum Reason {
     MailboxUnavailable,
     AccessTokenRejected,
     AuthorityInvalid,
+    ClientIdChanged,
+    RequestRejected,
 }
 
 impl Reason {
@@ -46,11 +48,11 @@ impl Reason {
     pub const fn message(self) -> &'static str {
         match self {
             Self::Healthy => "Connected. Mail and calendar are readable.",
-            Self::Unreachable => "Microsoft 365 cannot be reached from this computer right now. Graphlink will keep trying by itself.",
-            Self::TlsFailed => "The secure connection to Microsoft 365 failed, usually because of a network proxy. Graphlink will keep trying; ask IT if this lasts.",
-            Self::ServiceUnavailable => "Microsoft 365 reported a temporary problem. Graphlink will try again shortly.",
-            Self::Throttled => "Microsoft 365 asked Graphlink to slow down. It will try again shortly.",
-            Self::UnexpectedResponse => "Microsoft 365 sent an unexpected answer. Graphlink will try again shortly.",
+            Self::Unreachable => "Microsoft 365 cannot be reached from this computer right now. This is usually temporary, and the link itself is fine.",
+            Self::TlsFailed => "The secure connection to Microsoft 365 failed, usually because of a network proxy. The link itself is fine; ask IT if this lasts.",
+            Self::ServiceUnavailable => "Microsoft 365 reported a temporary problem. The link itself is fine.",
+            Self::Throttled => "Microsoft 365 asked Graphlink to wait a moment before its next check. The link itself is fine.",
+            Self::UnexpectedResponse => "Microsoft 365 sent an unexpected response. This is usually temporary; if it lasts, send the details to IT.",
             Self::PasswordChanged => "Your password was changed or your sessions were signed out, so the link stopped working. Reconnect to sign in again.",
             Self::LinkExpired => "The link expired because it was not used for a long time. Reconnect to sign in again.",
             Self::TokenRevoked => "Microsoft 365 no longer accepts the saved sign-in. Reconnect to sign in again.",
@@ -76,6 +78,8 @@ impl Reason {
             Self::CapabilityDenied => "Graphlink is not allowed to read part of your mailbox. Reconnect and accept the permissions; if that does not help, ask IT.",
             Self::MailboxUnavailable => "Your mailbox is not available through Microsoft Graph (no Exchange Online licence, or it is hosted on premises). Ask IT.",
             Self::AccessTokenRejected => "Microsoft Graph rejected the link's credentials. Reconnect to sign in again.",
+            Self::ClientIdChanged => "Graphlink's client_id setting differs from the one this account was linked with, so its saved sign-in cannot be used. IT must restore the previous client_id, or you reconnect to link the account with the new one.",
+            Self::RequestRejected => "Microsoft 365 rejected Graphlink's sign-in request as invalid. IT must check Graphlink's configuration (client_id, authority, scopes) and the computer's clock; send them the details below.",
             Self::AuthorityInvalid => "The sign-in server named in the authority setting did not answer as an OpenID Connect server. IT must correct the authority setting.",
         }
     }

@@ -149,6 +149,16 @@ impl Link {
     }
 
     async fn refresh_and_probe(&self, record: &AccountRecord, now: SystemTime, challenge: Option<&str>) -> (Outcome, Option<AccessToken>) {
+        // A refresh token works only for the client it was issued to: with
+        // another client_id configured, the server would call it invalid and
+        // the token would be deleted for a setting that can be put back.
+        if let Some(linked_with) = record.client_id.as_deref()
+            && linked_with != self.config.client_id
+        {
+            tracing::warn!(account = %record.key, linked_with, configured = %self.config.client_id, "client_id differs from the one the account was linked with");
+            let detail = ErrorDetail { code: "client_id_changed".into(), ..ErrorDetail::default() };
+            return (Outcome::failed(fixed(LinkState::AdminNeeded, Reason::ClientIdChanged), Some(detail)), None);
+        }
         // The lock keeps another process from rotating the token meanwhile,
         // and the token is read only once the lock is held.
         let lock = match RefreshLock::acquire(&self.locks_dir, &record.key, LOCK_TIMEOUT).await {
@@ -160,7 +170,15 @@ impl Link {
         };
         let refresh_token = match self.tokens.load(&record.key).await {
             Ok(Some(token)) => token,
-            Ok(None) => return (Outcome::failed(fixed(LinkState::ReconnectNeeded, Reason::NoSavedSignIn), None), None),
+            Ok(None) => {
+                // The token was deleted because the server declared it dead:
+                // keep showing that cause and its support details.
+                let outcome = match &record.last_check {
+                    Some(last) if last.state == LinkState::ReconnectNeeded => Outcome::failed(fixed(LinkState::ReconnectNeeded, last.reason), last.error.clone()),
+                    _ => Outcome::failed(fixed(LinkState::ReconnectNeeded, Reason::NoSavedSignIn), None),
+                };
+                return (outcome, None);
+            }
             Err(error) => {
                 tracing::warn!(account = %record.key, %error, "keyring read failed");
                 return (Outcome::failed(fixed(LinkState::KeyringUnavailable, Reason::KeyringUnavailable), None), None);
@@ -197,7 +215,7 @@ impl Link {
 
     async fn refresh_failed(&self, record: &AccountRecord, error: &TokenError) -> Outcome {
         let (classification, detail) = match error {
-            TokenError::Transport(error) => (classify::transport(error), None),
+            TokenError::Transport(error) => (classify::transport(error), Some(transport_detail(error))),
             TokenError::Rejected { status, body, retry_after } => {
                 (classify::token_error(*status, body.as_ref(), *retry_after), body.as_ref().map(verdict::entra_detail))
             }
@@ -229,7 +247,7 @@ impl Link {
             }
             Err(error) => {
                 tracing::warn!(%error, "Graph probe failed");
-                Outcome::failed(classify::transport(&error), None)
+                Outcome::failed(classify::transport(&error), Some(transport_detail(&error)))
             }
         }
     }
@@ -260,4 +278,10 @@ fn claims_challenge(result: &graph::ProbeResult) -> Option<String> {
             .find_map(|item| item.www_authenticate.as_deref().and_then(crate::oauth::challenge::insufficient_claims)),
         graph::ProbeResult::Rejected { .. } => None,
     }
+}
+
+/// Describes a failure below HTTP for support: its kind and the host.
+fn transport_detail(error: &crate::http::TransportError) -> ErrorDetail {
+    let kind = serde_json::to_value(error.kind).ok().and_then(|value| value.as_str().map(str::to_owned)).unwrap_or_default();
+    ErrorDetail { code: format!("transport_{kind}: {}", error.host), ..ErrorDetail::default() }
 }

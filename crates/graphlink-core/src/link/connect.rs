@@ -129,6 +129,9 @@ impl Link {
             tracing::warn!(%error, "keyring probe failed");
             failure_text(LinkState::KeyringUnavailable, format!("{} ({error})", Reason::KeyringUnavailable.message()), Action::UnlockKeyring)
         })?;
+        // Likewise the account list must be writable before a sign-in, so a
+        // damaged file is reported before it can strand a new token.
+        self.accounts.load().map_err(|error| failure_text(LinkState::NotConnected, error.to_string(), Action::None))?;
         Ok(client_id)
     }
 
@@ -170,18 +173,27 @@ impl Link {
             granted_scopes: Some(granted),
             consent_blocked: None,
             claims_challenge: None,
+            client_id: Some(self.config.client_id.clone()),
         };
         self.tokens.save(&record.key, refresh_token).await.map_err(|error| {
             tracing::error!(account = %record.key, %error, "could not store the new refresh token");
             failure_text(LinkState::KeyringUnavailable, format!("{} ({error})", Reason::KeyringUnavailable.message()), Action::UnlockKeyring)
         })?;
         let stored = record.clone();
-        self.accounts
-            .update(move |records| {
-                records.retain(|existing| existing.key != stored.key);
-                records.push(stored);
-            })
-            .map_err(|error| failure_text(LinkState::NotConnected, error.to_string(), Action::None))?;
+        let saved = self.accounts.update(move |records| {
+            records.retain(|existing| existing.key != stored.key);
+            records.push(stored);
+        });
+        if let Err(error) = saved {
+            // A new account that cannot be listed would leave a token no
+            // command can remove, so take it back out of the keyring.
+            if account.is_none()
+                && let Err(cleanup) = self.tokens.delete(&record.key).await
+            {
+                tracing::error!(account = %record.key, error = %cleanup, "could not remove the token of an account that was not recorded");
+            }
+            return Err(failure_text(LinkState::NotConnected, error.to_string(), Action::None));
+        }
         attempt::clear(&self.attempt_file());
         tracing::info!(account = %record.key, "account linked");
 

@@ -147,6 +147,7 @@ mod tests {
             granted_scopes: granted.map(|scopes| scopes.iter().map(ToString::to_string).collect()),
             consent_blocked: None,
             claims_challenge: None,
+            client_id: None,
         }
     }
 
