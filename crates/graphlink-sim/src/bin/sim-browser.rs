@@ -131,7 +131,7 @@ async fn run(start: &str, script: &Script) -> Result<Outcome, String> {
         let body = response
             .text()
             .await
-            .map_err(|error| format!("cannot read {}: {error}", redact(url.as_str())))?;
+            .map_err(|error| format!("cannot read {}: {}", redact(url.as_str()), error.without_url()))?;
         let page = parse_page(&body);
         let kind = page.kind.clone().unwrap_or_else(|| "unknown".to_owned());
 
@@ -218,7 +218,8 @@ impl Step {
         request
             .send()
             .await
-            .map_err(|error| format!("request to {shown} failed: {error}"))
+            // reqwest's message repeats the full URL, code included: drop it.
+            .map_err(|error| format!("request to {shown} failed: {}", error.without_url()))
     }
 }
 
