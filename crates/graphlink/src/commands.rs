@@ -104,17 +104,22 @@ pub async fn connect(context: &Context, request: ConnectRequest) -> anyhow::Resu
         None => None,
     };
     let result = if request.device_code {
-        context
-            .link
-            .connect_device_code(
-                account.as_ref(),
-                |prompt| {
-                    eprintln!("To sign in, open {} on any device and enter the code:\n\n  {}\n", prompt.verification_uri, prompt.user_code);
-                    eprintln!("The code works for {} minutes. Waiting for the sign-in (press Ctrl+C to cancel).", prompt.expires_in_secs.div_ceil(60));
-                },
-                tokio::time::sleep,
-            )
-            .await
+        let timeout = Duration::from_secs(request.timeout_secs);
+        let polling = context.link.connect_device_code(
+            account.as_ref(),
+            |prompt| {
+                eprintln!("To sign in, open {} on any device and enter the code:\n\n  {}\n", prompt.verification_uri, prompt.user_code);
+                eprintln!("The code works for {} minutes. Waiting for the sign-in (press Ctrl+C to cancel).", prompt.expires_in_secs.div_ceil(60));
+            },
+            tokio::time::sleep,
+        );
+        match tokio::time::timeout(timeout, polling).await {
+            Ok(result) => result,
+            Err(_) => {
+                eprintln!("Not connected: no sign-in with the code within {} seconds (--timeout). Run the command again for a new code.", timeout.as_secs());
+                return Ok(ExitCode::FAILURE);
+            }
+        }
     } else {
         let options = ConnectOptions { timeout: Duration::from_secs(request.timeout_secs), login_hint: request.login_hint, ..ConnectOptions::default() };
         eprintln!("Opening the Microsoft sign-in page in your browser…");

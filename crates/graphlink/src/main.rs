@@ -27,8 +27,8 @@ struct Cli {
 enum Command {
     /// Link a Microsoft 365 account by signing in through the browser.
     Connect {
-        /// Seconds to wait for the browser sign-in before giving up.
-        #[arg(long, default_value_t = 300, value_name = "SECONDS")]
+        /// Seconds to wait for the sign-in (browser or device code) before giving up.
+        #[arg(long, default_value_t = 300, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..))]
         timeout: u64,
         /// Username to pre-fill on the sign-in page.
         #[arg(long, value_name = "USERNAME")]

@@ -149,12 +149,23 @@ impl Link {
             && !same_identity(expected, claims)
         {
             tracing::warn!(account = %expected.key, signed_in = %claims.account_key(), "reconnect signed in as another user; nothing stored");
-            let message = format!(
-                "You signed in as {}, but this reconnect is for {}. Nothing was changed: reconnect again and choose {} on the Microsoft page.",
-                claims.username(),
-                expected.username,
-                expected.username
-            );
+            let message = if claims.username().eq_ignore_ascii_case(&expected.username) {
+                // Same name, other object: the user was deleted and created again.
+                format!(
+                    "You signed in as {}, but Microsoft 365 now knows that name as a different account (account ID {} instead of {}), for example because it was re-created. Nothing was changed: disconnect the old account with `graphlink disconnect {}`, then connect again.",
+                    claims.username(),
+                    claims.account_key(),
+                    expected.key,
+                    expected.key
+                )
+            } else {
+                format!(
+                    "You signed in as {}, but this reconnect is for {}. Nothing was changed: reconnect again and choose {} on the Microsoft page.",
+                    claims.username(),
+                    expected.username,
+                    expected.username
+                )
+            };
             let state = expected.last_check.as_ref().map_or(LinkState::ReconnectNeeded, |last| last.state);
             return Err(failure_text(state, message, Action::Reconnect));
         }
