@@ -17,6 +17,7 @@
 mod request;
 
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -48,6 +49,10 @@ const DRAIN_BYTES: usize = 4 * 1024 * 1024;
 /// Time allowed to write one response.
 const WRITE_TIMEOUT: Duration = Duration::from_secs(2);
 
+/// Rejected requests logged one by one per sign-in. Later ones are only
+/// counted, so a flood of requests cannot fill the log.
+const LOGGED_REJECTIONS: usize = 20;
+
 /// The authorization response received at the redirect URI.
 #[derive(Debug)]
 pub enum Callback {
@@ -75,6 +80,14 @@ struct Shared {
     expected_state: String,
     /// Taken by the first valid response, so only one can complete the sign-in.
     pending: Mutex<Option<oneshot::Sender<Callback>>>,
+    rejected: AtomicUsize,
+}
+
+impl Shared {
+    /// Counts a rejected request and returns whether to log it.
+    fn log_rejection(&self) -> bool {
+        self.rejected.fetch_add(1, Ordering::Relaxed) < LOGGED_REJECTIONS
+    }
 }
 
 impl LoopbackListener {
@@ -115,7 +128,7 @@ impl LoopbackListener {
     /// Returns [`LoopbackError::TimedOut`] when nothing valid arrived in time.
     pub async fn wait(self, expected_state: &str, timeout: Duration) -> Result<Callback, LoopbackError> {
         let (sender, receiver) = oneshot::channel();
-        let shared = Arc::new(Shared { expected_state: expected_state.to_owned(), pending: Mutex::new(Some(sender)) });
+        let shared = Arc::new(Shared { expected_state: expected_state.to_owned(), pending: Mutex::new(Some(sender)), rejected: AtomicUsize::new(0) });
 
         // Dropping the set at the end of this function stops the accept
         // loops, and with them every connection still open.
@@ -124,7 +137,12 @@ impl LoopbackListener {
             acceptors.spawn(accept(listener, Arc::clone(&shared)));
         }
 
-        match tokio::time::timeout(timeout, receiver).await {
+        let outcome = tokio::time::timeout(timeout, receiver).await;
+        let rejected = shared.rejected.load(Ordering::Relaxed);
+        if rejected > LOGGED_REJECTIONS {
+            tracing::warn!(rejected, logged = LOGGED_REJECTIONS, "the redirect port rejected more requests than were logged");
+        }
+        match outcome {
             Ok(Ok(callback)) => Ok(callback),
             _ => Err(LoopbackError::TimedOut(timeout)),
         }
@@ -146,7 +164,9 @@ async fn accept(listener: TcpListener, shared: Arc<Shared>) {
         };
         while connections.try_join_next().is_some() {}
         if connections.len() >= MAX_CONNECTIONS {
-            tracing::warn!(%peer, limit = MAX_CONNECTIONS, "closed a connection to the redirect port: too many open");
+            if shared.log_rejection() {
+                tracing::warn!(%peer, limit = MAX_CONNECTIONS, "closed a connection to the redirect port: too many open");
+            }
             continue;
         }
         connections.spawn(serve(stream, Arc::clone(&shared)));
@@ -157,11 +177,15 @@ async fn accept(listener: TcpListener, shared: Arc<Shared>) {
 async fn serve(mut stream: TcpStream, shared: Arc<Shared>) {
     let reply = match tokio::time::timeout(HEADER_READ_TIMEOUT, read_head(&mut stream)).await {
         Err(_) => {
-            tracing::warn!(timeout_secs = HEADER_READ_TIMEOUT.as_secs(), "closed a redirect request that was not sent in time");
+            if shared.log_rejection() {
+                tracing::warn!(timeout_secs = HEADER_READ_TIMEOUT.as_secs(), "closed a redirect request that was not sent in time");
+            }
             Some(Reply::REQUEST_TIMEOUT)
         }
         Ok(Err(HeadError::TooLarge)) => {
-            tracing::warn!(limit = MAX_REQUEST_HEAD_BYTES, "rejected an oversized redirect request");
+            if shared.log_rejection() {
+                tracing::warn!(limit = MAX_REQUEST_HEAD_BYTES, "rejected an oversized redirect request");
+            }
             Some(Reply::TOO_LARGE)
         }
         Ok(Err(HeadError::Closed)) => return,
@@ -179,13 +203,17 @@ async fn serve(mut stream: TcpStream, shared: Arc<Shared>) {
 async fn route(head: &[u8], shared: &Shared, stream: &mut TcpStream) -> Option<Reply> {
     match request::route(head, &shared.expected_state) {
         Route::Reject(reply) => {
-            tracing::warn!(status = reply.status, reason = reply.title, "rejected a request to the redirect port");
+            if shared.log_rejection() {
+                tracing::warn!(status = reply.status, reason = reply.title, "rejected a request to the redirect port");
+            }
             Some(reply)
         }
         Route::Accept(callback) => {
             let sender = shared.pending.lock().unwrap_or_else(PoisonError::into_inner).take();
             let Some(sender) = sender else {
-                tracing::warn!("rejected a second sign-in response");
+                if shared.log_rejection() {
+                    tracing::warn!("rejected a second sign-in response");
+                }
                 return Some(Reply::ALREADY_COMPLETED);
             };
             let reply = if matches!(callback, Callback::Code(_)) { Reply::SIGNED_IN } else { Reply::SIGN_IN_FAILED };
