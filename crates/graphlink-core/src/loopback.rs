@@ -120,8 +120,8 @@ impl LoopbackListener {
     }
 
     /// Serves until a response with `expected_state` arrives or `timeout`
-    /// passes, then stops listening. The browser has received its result
-    /// page by the time this returns.
+    /// passes, then stops listening. The result page has been written to the
+    /// browser's connection by the time this returns.
     ///
     /// # Errors
     ///
