@@ -122,11 +122,12 @@ fn spawn_request(runtime: &Runtime, tray: &Tray, request: Request) {
 
 fn build_icon(statuses: &[AccountStatus], start_at_login: bool, demo: bool) -> anyhow::Result<TrayIcon> {
     let menu = build_menu(&menu::entries(statuses, start_at_login, demo))?;
+    let (image, template) = icon_of(statuses)?;
     let icon = TrayIconBuilder::new()
         .with_menu(Box::new(menu))
-        .with_icon(icon_of(statuses)?)
+        .with_icon(image)
         .with_tooltip(look::tooltip(statuses))
-        .with_icon_as_template(false)
+        .with_icon_as_template(template)
         .build()?;
     Ok(icon)
 }
@@ -137,7 +138,12 @@ fn refresh(icon: Option<&TrayIcon>, statuses: &[AccountStatus], start_at_login: 
         Ok(menu) => icon.set_menu(Some(Box::new(menu))),
         Err(error) => tracing::error!(%error, "could not rebuild the tray menu"),
     }
-    if let Err(error) = icon_of(statuses).and_then(|image| Ok(icon.set_icon(Some(image))?)) {
+    let changed = icon_of(statuses).and_then(|(image, template)| {
+        icon.set_icon(Some(image))?;
+        icon.set_icon_as_template(template);
+        Ok(())
+    });
+    if let Err(error) = changed {
         tracing::error!(%error, "could not change the tray icon");
     }
     if let Err(error) = icon.set_tooltip(Some(look::tooltip(statuses))) {
@@ -145,9 +151,10 @@ fn refresh(icon: Option<&TrayIcon>, statuses: &[AccountStatus], start_at_login: 
     }
 }
 
-fn icon_of(statuses: &[AccountStatus]) -> anyhow::Result<Icon> {
-    let (rgba, width, height) = look::decode_rgba(look::family(statuses).png())?;
-    Ok(Icon::from_rgba(rgba, width, height)?)
+fn icon_of(statuses: &[AccountStatus]) -> anyhow::Result<(Icon, bool)> {
+    let (png, template) = look::icon_png(statuses);
+    let (rgba, width, height) = look::decode_rgba(png)?;
+    Ok((Icon::from_rgba(rgba, width, height)?, template))
 }
 
 fn build_menu(entries: &[Entry]) -> anyhow::Result<Menu> {

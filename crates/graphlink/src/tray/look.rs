@@ -36,6 +36,20 @@ impl Family {
     }
 }
 
+/// Monochrome glyph for macOS, which tints template images to match a light
+/// or dark menu bar.
+pub const TEMPLATE_PNG: &[u8] = include_bytes!("../../../../icons/png/32/tray-template.png");
+
+/// Returns the icon for these statuses and whether it is a macOS template
+/// image: on macOS the healthy icon follows the menu bar's colours, and the
+/// other states keep their colour so they stand out.
+pub fn icon_png(statuses: &[AccountStatus]) -> (&'static [u8], bool) {
+    match family(statuses) {
+        Family::Healthy if cfg!(target_os = "macos") => (TEMPLATE_PNG, true),
+        other => (other.png(), false),
+    }
+}
+
 /// Returns the worst state, which the icon shows, or `None` without accounts.
 pub fn worst(statuses: &[AccountStatus]) -> Option<&AccountStatus> {
     statuses.iter().max_by_key(|status| status.state.severity())
@@ -111,8 +125,9 @@ mod tests {
 
     #[test]
     fn every_icon_decodes() {
-        for family in [Family::Healthy, Family::Attention, Family::ActionNeeded, Family::Offline] {
-            let (pixels, width, height) = decode_rgba(family.png()).unwrap();
+        let families = [Family::Healthy, Family::Attention, Family::ActionNeeded, Family::Offline];
+        for png in families.map(Family::png).into_iter().chain([TEMPLATE_PNG]) {
+            let (pixels, width, height) = decode_rgba(png).unwrap();
             assert_eq!((width, height), (32, 32));
             assert_eq!(pixels.len(), 32 * 32 * 4);
         }
