@@ -58,10 +58,12 @@ pub fn with_jitter(delay: Duration, jitter: f64) -> Duration {
     delay.mul_f64(factor)
 }
 
-/// Returns how long to sleep before the earliest due time, capped at [`MAX_WAIT`].
+/// Returns how long to sleep before the earliest due time, capped at
+/// [`MAX_WAIT`]. Without any due time (no account yet) it is [`MAX_WAIT`],
+/// so an engine without accounts sleeps instead of spinning.
 #[must_use]
 pub fn wait_until(now: SystemTime, next: Option<SystemTime>) -> Duration {
-    next.and_then(|next| next.duration_since(now).ok()).unwrap_or(Duration::ZERO).min(MAX_WAIT)
+    next.map_or(MAX_WAIT, |next| next.duration_since(now).unwrap_or(Duration::ZERO)).min(MAX_WAIT)
 }
 
 /// Returns true when more time passed than the engine slept, by a margin that
@@ -124,6 +126,11 @@ mod tests {
     fn waits_are_capped() {
         assert_eq!(wait_until(epoch(), Some(epoch() + Duration::from_secs(3600))), MAX_WAIT);
         assert_eq!(wait_until(epoch(), Some(epoch() - Duration::from_secs(5))), Duration::ZERO);
+    }
+
+    #[test]
+    fn no_account_waits_longest() {
+        assert_eq!(wait_until(epoch(), None), MAX_WAIT);
     }
 
     #[test]
