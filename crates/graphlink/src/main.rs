@@ -21,6 +21,10 @@ struct Cli {
     /// Without a command, Graphlink runs as the tray app.
     #[command(subcommand)]
     command: Option<Command>,
+    /// Start the tray as the start-at-login entry does: when Graphlink is
+    /// already running, exit without opening its window.
+    #[arg(long)]
+    at_login: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -81,7 +85,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     // The tray owns the main thread, which desktop event loops require.
     match &cli.command {
-        None if tray::has_display() => return tray::run(tray::Mode::User),
+        None if tray::has_display() => return tray::run(tray::Mode::User, cli.at_login),
         None => {
             eprintln!(
                 "graphlink: no display found, and the tray needs a desktop session.\n\
@@ -89,7 +93,7 @@ fn main() -> ExitCode {
             );
             return ExitCode::from(2);
         }
-        Some(Command::Demo) if tray::has_display() => return tray::run(tray::Mode::Demo),
+        Some(Command::Demo) if tray::has_display() => return tray::run(tray::Mode::Demo, cli.at_login),
         Some(_) => {}
     }
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {

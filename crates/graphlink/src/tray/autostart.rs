@@ -6,7 +6,7 @@ use auto_launch::{AutoLaunch, AutoLaunchBuilder};
 fn entry() -> anyhow::Result<AutoLaunch> {
     let exe = std::env::current_exe()?;
     let path = exe.to_str().ok_or_else(|| anyhow::anyhow!("the path of graphlink is not valid UTF-8: {}", exe.display()))?;
-    Ok(AutoLaunchBuilder::new().set_app_name("Graphlink").set_app_path(path).build()?)
+    Ok(AutoLaunchBuilder::new().set_app_name("Graphlink").set_app_path(path).set_args(&["--at-login"]).build()?)
 }
 
 /// Returns true when Graphlink starts at login. Errors count as off.

@@ -60,6 +60,10 @@ impl Desktop {
             .spawn()
             .expect("dbus-monitor runs (install dbus)");
 
+        let recorder = dir.path().join("record-window-launch");
+        fs::write(&recorder, format!("#!/bin/sh\necho launched >> '{}'\n", dir.path().join("window-launches").display())).expect("launch recorder");
+        fs::set_permissions(&recorder, fs::Permissions::from_mode(0o755)).expect("chmod launch recorder");
+
         let mut desktop = Self { dir, state, user, _sim: sim, addr, endpoint, monitor: Some(monitor), tray: None, driver: None, driver_port: free_port() };
         desktop.start_tray();
         desktop.start_driver();
@@ -84,8 +88,9 @@ impl Desktop {
             .env("BROWSER", sibling("sim-browser"))
             .env("SIM_BROWSER_USER", &self.user.username)
             .env("SIM_BROWSER_PASSWORD", &self.user.password)
-            // The test launches the window through tauri-driver; the tray's own launch does nothing.
-            .env("GRAPHLINK_WINDOW", "true");
+            // The test launches the window through tauri-driver; the tray's
+            // own launches only leave a line in a file.
+            .env("GRAPHLINK_WINDOW", root.join("record-window-launch"));
     }
 
     fn start_tray(&mut self) {
@@ -113,6 +118,11 @@ impl Desktop {
         self.configure(&mut command);
         command.args(args).env_remove("DISPLAY");
         tokio::task::spawn_blocking(move || command.output().expect("graphlink runs")).await.expect("join")
+    }
+
+    /// Returns how often the tray started the window program so far.
+    pub fn window_launches(&self) -> usize {
+        fs::read_to_string(self.dir.path().join("window-launches")).unwrap_or_default().lines().count()
     }
 
     /// Returns the summaries of every notification sent so far.

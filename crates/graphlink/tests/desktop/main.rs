@@ -116,6 +116,8 @@ async fn window_connect_revoke_reconnect() {
 #[ignore = "needs a desktop session; `make test` runs it under Xvfb"]
 async fn second_launch_opens_first_window() {
     let desktop = Desktop::start().await;
+    // On first run, with no account linked, the tray opens its window.
+    wait_for_launches(&desktop, 1).await;
 
     let second = {
         let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_graphlink"));
@@ -126,6 +128,36 @@ async fn second_launch_opens_first_window() {
     assert!(second.status.success(), "{}", String::from_utf8_lossy(&second.stderr));
     assert!(String::from_utf8_lossy(&second.stderr).contains("already running"), "{}", String::from_utf8_lossy(&second.stderr));
     assert!(desktop.endpoint.address.exists(), "the first tray still listens");
+    wait_for_launches(&desktop, 2).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs a desktop session; `make test` runs it under Xvfb"]
+async fn second_start_at_login_stays_quiet() {
+    let desktop = Desktop::start().await;
+    wait_for_launches(&desktop, 1).await;
+
+    let second = {
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_graphlink"));
+        desktop.configure(&mut command);
+        command.arg("--at-login").output().expect("graphlink runs")
+    };
+
+    assert!(second.status.success(), "{}", String::from_utf8_lossy(&second.stderr));
+    assert_eq!(String::from_utf8_lossy(&second.stderr), "", "a start at login next to a running tray prints nothing");
+    assert!(desktop.endpoint.address.exists(), "the first tray still listens");
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(desktop.window_launches(), 1, "a start at login opened the window");
+}
+
+async fn wait_for_launches(desktop: &Desktop, count: usize) {
+    for _ in 0..100 {
+        if desktop.window_launches() >= count {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(desktop.window_launches(), count, "window launches by the tray");
 }
 
 #[test]
