@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Builds the Linux installers, a .deb and an AppImage, with the Tauri
+# bundler: both binaries (graphlink, the tray, and graphlink-window) and an
+# XDG autostart entry that starts the tray at login. Prints their sizes.
+#
+# Installs tauri-cli 2 with `cargo install` on first use, which takes about
+# 9 minutes on 2 cores. Not part of `make test`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+target="${CARGO_TARGET_DIR:-$PWD/target}"
+case "$target" in /*) ;; *) target="$PWD/$target" ;; esac
+
+if ! cargo tauri --version >/dev/null 2>&1; then
+  cargo install tauri-cli --version '^2' --locked
+fi
+
+make build
+cargo build --release -p graphlink --bin graphlink
+
+# The bundler packs the window it builds; these files add the tray and the
+# autostart entry. Paths in the configuration are relative to src-tauri.
+# The autostart entry starts the tray for every user with --at-login, so a
+# user's own entry from the tray's "Start at login" switch next to it starts
+# no second tray and opens no window.
+config=$(mktemp --suffix=.json)
+trap 'rm -f "$config"' EXIT
+cat > "$config" <<JSON
+{
+  "bundle": {
+    "linux": {
+      "deb": {
+        "files": {
+          "/usr/bin/graphlink": "$target/release/graphlink",
+          "/etc/xdg/autostart/graphlink.desktop": "../packaging/linux/graphlink-autostart.desktop"
+        },
+        "depends": ["libayatana-appindicator3-1"]
+      },
+      "appimage": {
+        "files": {
+          "/usr/bin/graphlink": "$target/release/graphlink"
+        }
+      }
+    }
+  }
+}
+JSON
+
+(cd src-tauri && CARGO_TARGET_DIR="$target" cargo tauri build --bundles deb,appimage --config "$config")
+
+for file in "$target"/release/bundle/deb/*.deb "$target"/release/bundle/appimage/*.AppImage; do
+  [ -e "$file" ] && printf '%s\t%s bytes\n' "$file" "$(stat -c %s "$file")"
+done
