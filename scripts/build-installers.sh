@@ -4,7 +4,9 @@
 # XDG autostart entry that starts the tray at login. Prints their sizes.
 #
 # Installs tauri-cli 2 with `cargo install` on first use, which takes about
-# 9 minutes on 2 cores. Not part of `make test`.
+# 9 minutes on 2 cores (16 with other builds running). BUNDLES selects the
+# formats, default "deb,appimage"; the AppImage step downloads linuxdeploy
+# from GitHub. Not part of `make test`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,27 +20,33 @@ fi
 make build
 cargo build --release -p graphlink --bin graphlink
 
-# The bundler packs the window it builds; these files add the tray and the
-# autostart entry. Paths in the configuration are relative to src-tauri.
+# The bundler packs the window it builds. These files add the tray and the
+# autostart entry. The menu entry starts the tray, which opens the running
+# tray's window, rather than the window alone. Paths in the configuration
+# are relative to src-tauri.
 # The autostart entry starts the tray for every user with --at-login, so a
 # user's own entry from the tray's "Start at login" switch next to it starts
 # no second tray and opens no window.
 config=$(mktemp --suffix=.json)
-trap 'rm -f "$config"' EXIT
+stage=$(mktemp -d)
+trap 'rm -rf "$config" "$stage"' EXIT
+# The workspace's release profile keeps symbols; the package does not need them.
+strip --strip-all "$target/release/graphlink" -o "$stage/graphlink"
 cat > "$config" <<JSON
 {
   "bundle": {
     "linux": {
       "deb": {
         "files": {
-          "/usr/bin/graphlink": "$target/release/graphlink",
+          "/usr/bin/graphlink": "$stage/graphlink",
           "/etc/xdg/autostart/graphlink.desktop": "../packaging/linux/graphlink-autostart.desktop"
         },
+        "desktopTemplate": "../packaging/linux/graphlink.desktop",
         "depends": ["libayatana-appindicator3-1"]
       },
       "appimage": {
         "files": {
-          "/usr/bin/graphlink": "$target/release/graphlink"
+          "/usr/bin/graphlink": "$stage/graphlink"
         }
       }
     }
@@ -46,8 +54,10 @@ cat > "$config" <<JSON
 }
 JSON
 
-(cd src-tauri && CARGO_TARGET_DIR="$target" cargo tauri build --bundles deb,appimage --config "$config")
+(cd src-tauri && CARGO_TARGET_DIR="$target" cargo tauri build --bundles "${BUNDLES:-deb,appimage}" --config "$config")
 
 for file in "$target"/release/bundle/deb/*.deb "$target"/release/bundle/appimage/*.AppImage; do
-  [ -e "$file" ] && printf '%s\t%s bytes\n' "$file" "$(stat -c %s "$file")"
+  if [ -e "$file" ]; then
+    printf '%s\t%s bytes\n' "$file" "$(stat -c %s "$file")"
+  fi
 done
