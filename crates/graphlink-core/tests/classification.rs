@@ -1,5 +1,5 @@
 //! Every row of the classification table, produced by the simulator: each
-//! identity-platform error it knows, Graph's statuses and codes, and
+//! identity-platform error in its catalogue, Graph's statuses and codes, and
 //! transport failures. Each row checks the state, and whether the refresh
 //! token survives: only errors that prove it dead may delete it.
 

@@ -37,7 +37,7 @@ struct Planned {
     kind: Disruption,
 }
 
-/// Plans random disruptions for six days; the seventh holds the revocation.
+/// Plans random disruptions for six days; the seventh has the revocation.
 fn plan(seed: u64) -> Vec<Planned> {
     let mut random = fastrand::Rng::with_seed(seed);
     let mut planned = Vec::new();

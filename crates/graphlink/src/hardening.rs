@@ -1,7 +1,7 @@
 //! Process settings that keep secrets in memory from reaching disk.
 
 /// Stops this process from writing a core dump, which would contain the
-/// refresh and access tokens it holds in memory.
+/// refresh and access tokens it keeps in memory.
 ///
 /// On Unix the soft `RLIMIT_CORE` becomes 0, and on Linux the process is
 /// also marked not dumpable, which covers a `core_pattern` that pipes cores

@@ -114,7 +114,7 @@ fn main() -> ExitCode {
 
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let Some(command) = cli.command else { return Ok(ExitCode::SUCCESS) };
-    // A running tray answers the subcommands, so two engines never refresh the same account.
+    // A running tray handles the subcommands, so two engines never refresh the same account.
     if let Some(tray) = remote::running_tray().await {
         match &command {
             Command::Connect { login_hint: None, device_code: false, account, .. } => return remote::connect(&tray, account.clone()).await,

@@ -28,7 +28,7 @@ const OFFLINE_RETRY: Duration = Duration::from_secs(4);
 /// locally (no route, no name resolution) and cost nothing, so it stays short.
 const OFFLINE_RETRY_MAX: Duration = Duration::from_secs(30);
 
-/// What the engine reports to shells.
+/// An event the engine publishes to shells.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum EngineEvent {
     /// A check finished for this account.
@@ -90,7 +90,7 @@ impl EngineHandle {
         })));
     }
 
-    /// Returns a receiver that sees every change of the status list.
+    /// Returns a receiver notified of every change of the status list.
     #[must_use]
     pub fn watch(&self) -> watch::Receiver<Vec<AccountStatus>> {
         self.statuses.clone()

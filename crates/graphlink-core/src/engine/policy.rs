@@ -16,7 +16,7 @@ pub const REMINDER_GAPS: [Duration; 3] =
 /// How long `offline` or `degraded` must last before the user hears of it.
 pub const TRANSIENT_GRACE: Duration = Duration::from_secs(24 * 3600);
 
-/// Why a notification is sent.
+/// The reason a notification is sent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum NotificationKind {
@@ -26,7 +26,7 @@ pub enum NotificationKind {
     Reminder,
     /// Transient trouble has lasted [`TRANSIENT_GRACE`].
     Lasting,
-    /// The link works again after the user was told it did not.
+    /// The link works again after the user was notified that it did not.
     Restored,
 }
 

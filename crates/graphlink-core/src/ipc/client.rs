@@ -23,7 +23,7 @@ pub async fn request(endpoint: &Endpoint, request: &Request) -> Result<Event, Ip
     }
 }
 
-/// Returns true when a tray answers on `endpoint`.
+/// Returns true when a tray accepts connections on `endpoint`.
 pub async fn is_running(endpoint: &Endpoint) -> bool {
     transport::connect(endpoint).await.is_ok()
 }

@@ -1,4 +1,4 @@
-//! Where the tray listens: a Unix domain socket in the user's runtime
+//! The tray's listening endpoint: a Unix domain socket in the user's runtime
 //! directory, or a named pipe on Windows. Only the user can reach it.
 
 use std::path::PathBuf;

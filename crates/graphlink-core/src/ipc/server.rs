@@ -1,5 +1,5 @@
 //! The tray's side of the protocol: accepts connections, reads one request
-//! from each, and answers through a [`Service`].
+//! from each, and responds through a [`Service`].
 
 use std::future::Future;
 use std::sync::Arc;
@@ -17,7 +17,7 @@ use crate::state::AccountStatus;
 /// How long a client may take to send its request line.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// What the tray offers over IPC. The server handles framing and
+/// The operations the tray offers over IPC. The server handles framing and
 /// subscriptions; the service decides what each request does.
 pub trait Service: Send + Sync + 'static {
     /// Returns a receiver of every engine event from now on.

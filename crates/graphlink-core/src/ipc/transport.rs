@@ -13,7 +13,7 @@ pub use windows::{Listener, Stream, connect};
 /// A failure to start listening.
 #[derive(Debug, thiserror::Error)]
 pub enum BindError {
-    /// Another tray answers on this endpoint.
+    /// Another tray is listening on this endpoint.
     #[error("Graphlink is already running (endpoint {0})")]
     AlreadyRunning(String),
     #[error("could not listen on {endpoint}: {source}")]
@@ -182,7 +182,7 @@ mod windows {
     }
 }
 
-/// Returns true when `error` means nobody listens on the endpoint.
+/// Returns true when `error` means no process listens on the endpoint.
 #[must_use]
 pub fn is_not_running(error: &io::Error) -> bool {
     matches!(error.kind(), io::ErrorKind::NotFound | io::ErrorKind::ConnectionRefused)

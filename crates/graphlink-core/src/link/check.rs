@@ -74,8 +74,8 @@ impl Link {
                 challenge = outcome.challenge;
             }
             let (mut outcome, mut access) = self.refresh_and_probe(record, now, challenge.as_deref()).await;
-            // A token fresh from the refresh can still meet a claims challenge:
-            // answer it once with a refresh that carries the claims.
+            // A token fresh from the refresh can still meet a claims challenge,
+            // so it gets one more refresh that carries the claims.
             if challenge.is_none() && outcome.challenge.is_some() {
                 challenge = outcome.challenge.take();
                 (outcome, access) = self.refresh_and_probe(record, now, challenge.as_deref()).await;

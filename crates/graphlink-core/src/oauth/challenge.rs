@@ -1,6 +1,6 @@
 //! Claims challenges of continuous access evaluation (CAE).
 //!
-//! Graphlink declares the `cp1` client capability, so Graph may answer 401
+//! Graphlink declares the `cp1` client capability, so Graph may respond with 401
 //! with `WWW-Authenticate: Bearer …, error="insufficient_claims",
 //! claims="<base64 JSON>"` when a token was revoked or a policy changed. The
 //! client then refreshes with those claims, and when that is refused, signs

@@ -95,7 +95,7 @@ impl TokenClient {
         self.refresh_with_claims(refresh_token, scope, None).await
     }
 
-    /// Redeems a refresh token, answering a claims challenge from Graph.
+    /// Redeems a refresh token, sending the claims of a challenge from Graph.
     ///
     /// # Errors
     ///

@@ -60,7 +60,7 @@ impl TestEnv {
             .env("XDG_CONFIG_HOME", root.join("config"))
             .env("XDG_DATA_HOME", root.join("data"))
             .env("XDG_STATE_HOME", root.join("state"))
-            // A private runtime directory, so a tray running on this machine never answers the test.
+            // A private runtime directory, so a tray running on this machine never handles the test's commands.
             .env("XDG_RUNTIME_DIR", root.join("runtime"))
             .env("GRAPHLINK_CLIENT_ID", graphlink_sim::DEMO_CLIENT_ID)
             .env("GRAPHLINK_AUTHORITY", format!("{}/organizations/v2.0", self.base_url()))
