@@ -21,7 +21,16 @@ fn main() -> std::process::ExitCode {
     let forwarded = endpoint.clone();
     let result = tauri::Builder::default()
         .manage(endpoint)
-        .invoke_handler(tauri::generate_handler![commands::snapshot, commands::connect, commands::reconnect, commands::check_now, commands::it_request])
+        .manage(commands::DeviceSignIn::default())
+        .invoke_handler(tauri::generate_handler![
+            commands::snapshot,
+            commands::connect,
+            commands::reconnect,
+            commands::connect_device_code,
+            commands::cancel_sign_in,
+            commands::check_now,
+            commands::it_request
+        ])
         .setup(move |app| {
             events::forward(app.handle().clone(), forwarded.clone());
             Ok(())

@@ -5,9 +5,9 @@ import { invoke } from "@tauri-apps/api/core";
 import { listen } from "@tauri-apps/api/event";
 
 import { render, type Handlers, type ViewState } from "./render";
-import type { AccountStatus, CommandError, ConnectOutcome, TrayEvent } from "./types";
+import type { AccountStatus, CommandError, ConnectOutcome, DeviceCodePrompt, TrayEvent } from "./types";
 
-const view: ViewState = { accounts: [], signingIn: null, keyringHelp: new Set(), unavailable: null };
+const view: ViewState = { accounts: [], signingIn: null, keyringHelp: new Set(), readinessOpen: new Set(), deviceCode: null, unavailable: null };
 const content = document.getElementById("content") as HTMLElement;
 const notice = document.getElementById("notice") as HTMLElement;
 
@@ -36,24 +36,51 @@ function upsert(status: AccountStatus): void {
   view.accounts.sort((a, b) => a.username.localeCompare(b.username));
 }
 
+function report(outcome: ConnectOutcome): void {
+  if (outcome.result === "connected") {
+    upsert(outcome.status);
+    say(`${outcome.status.username} is connected.`);
+  } else {
+    say(outcome.message);
+  }
+}
+
 async function signIn(account: string | null): Promise<void> {
   view.signingIn = account ?? "";
   say("Finish signing in in your browser.");
   update();
   try {
-    const outcome = account === null ? await invoke<ConnectOutcome>("connect") : await invoke<ConnectOutcome>("reconnect", { account });
-    if (outcome.result === "connected") {
-      upsert(outcome.status);
-      say(`${outcome.status.username} is connected.`);
-    } else {
-      say(outcome.message);
-    }
+    report(account === null ? await invoke<ConnectOutcome>("connect") : await invoke<ConnectOutcome>("reconnect", { account }));
   } catch (error) {
     fail(error);
   } finally {
     view.signingIn = null;
     update();
   }
+}
+
+async function signInWithCode(account: string | null): Promise<void> {
+  view.signingIn = account ?? "";
+  view.deviceCode = { prompt: null, expiresAt: null };
+  say("");
+  update();
+  try {
+    report(await invoke<ConnectOutcome>("connect_device_code", { account }));
+  } catch (error) {
+    if (isCommandError(error) && error.code === "cancelled") say("The sign-in with a code was cancelled.");
+    else fail(error);
+  } finally {
+    view.signingIn = null;
+    view.deviceCode = null;
+    update();
+  }
+}
+
+function showCode(prompt: DeviceCodePrompt): void {
+  if (!view.deviceCode) return;
+  view.deviceCode = { prompt, expiresAt: new Date(Date.now() + prompt.expires_in_secs * 1000) };
+  update();
+  document.querySelector<HTMLButtonElement>('button[data-action="copy_code"]')?.focus();
 }
 
 async function copy(text: string): Promise<void> {
@@ -73,6 +100,16 @@ async function copy(text: string): Promise<void> {
 const handlers: Handlers = {
   connect: () => void signIn(null),
   reconnect: (account) => void signIn(account),
+  connectWithCode: (account) => void signInWithCode(account),
+  cancelSignIn: () => void invoke("cancel_sign_in").catch(fail),
+  copyCode: async (code) => {
+    await copy(code);
+    say("The code is on the clipboard.");
+  },
+  toggleReadiness: (account, open) => {
+    if (open) view.readinessOpen.add(account);
+    else view.readinessOpen.delete(account);
+  },
   copyItRequest: async (account) => {
     try {
       const text = await invoke<string>("it_request", { account });
@@ -115,11 +152,14 @@ function apply(event: TrayEvent): void {
     case "notification":
       return;
   }
-  update();
+  // Redrawing the code panel would move the keyboard focus away from it; the
+  // cards are drawn again when the sign-in ends.
+  if (!view.deviceCode) update();
 }
 
 async function start(): Promise<void> {
   await listen<TrayEvent>("graphlink://event", (message) => apply(message.payload));
+  await listen<DeviceCodePrompt>("graphlink://device-code", (message) => showCode(message.payload));
   try {
     apply({ type: "snapshot", accounts: await invoke<AccountStatus[]>("snapshot") });
   } catch (error) {

@@ -2,12 +2,17 @@
 // building: the handlers passed in carry out the actions.
 
 import { h } from "./dom";
-import type { AccountStatus } from "./types";
-import { CAPABILITY_WORDS, KEYRING_HELP, STATE_WORDS, tone, when } from "./words";
+import type { AccountStatus, DeviceCodePrompt, Readiness } from "./types";
+import { CAPABILITY_WORDS, FIXER_WORDS, KEYRING_HELP, STATE_WORDS, STEP_WORDS, at, tone, when } from "./words";
 
 export interface Handlers {
   connect(): void;
   reconnect(account: string): void;
+  /** Signs in with a code entered on another device: a new account when `account` is null. */
+  connectWithCode(account: string | null): void;
+  cancelSignIn(): void;
+  copyCode(code: string): void;
+  toggleReadiness(account: string, open: boolean): void;
   copyItRequest(account: string): void;
   toggleKeyringHelp(account: string): void;
   checkNow(): void;
@@ -19,12 +24,20 @@ export interface ViewState {
   signingIn: string | null;
   /** Accounts whose keyring help is expanded. */
   keyringHelp: Set<string>;
+  /** Accounts whose readiness checklist is expanded. */
+  readinessOpen: Set<string>;
+  /** The device code sign-in in progress; `prompt` is null until the code arrives. */
+  deviceCode: { prompt: DeviceCodePrompt | null; expiresAt: Date | null } | null;
   unavailable: string | null;
 }
 
 export function render(root: HTMLElement, view: ViewState, handlers: Handlers): void {
   if (view.unavailable) {
     root.replaceChildren(unavailable(view.unavailable));
+    return;
+  }
+  if (view.deviceCode) {
+    root.replaceChildren(deviceCode(view.deviceCode, handlers));
     return;
   }
   if (view.accounts.length === 0) {
@@ -49,7 +62,31 @@ function firstRun(view: ViewState, handlers: Handlers): HTMLElement {
     h("h2", { id: "first-run-title" }, "Link your Microsoft 365 mailbox"),
     h("p", {}, "Graphlink signs you in to Microsoft once, so your sales tools can keep reading your mail and calendar through Microsoft Graph."),
     h("p", {}, "It checks the link in the background and tells you only when you need to act."),
-    button(waiting ? "Waiting for the sign-in in your browser…" : "Connect", "connect", () => handlers.connect(), "primary", waiting),
+    h(
+      "div",
+      { class: "actions" },
+      button(waiting ? "Waiting for the sign-in in your browser…" : "Connect", "connect", () => handlers.connect(), "primary", waiting),
+      button("Use a code from another device", "connect_with_code", () => handlers.connectWithCode(null), "link", waiting),
+    ),
+  );
+}
+
+function deviceCode(state: NonNullable<ViewState["deviceCode"]>, handlers: Handlers): HTMLElement {
+  const { prompt, expiresAt } = state;
+  const cancel = button("Cancel", "cancel_sign_in", () => handlers.cancelSignIn(), "secondary");
+  if (!prompt) {
+    return h("section", { class: "device-code", "data-role": "device-code" }, h("h2", {}, "Sign in on another device"), h("p", {}, "Asking Microsoft for a code…"), cancel);
+  }
+  return h(
+    "section",
+    { class: "device-code", "data-role": "device-code", "aria-labelledby": "device-code-title" },
+    h("h2", { id: "device-code-title" }, "Sign in on another device"),
+    h("p", {}, "1. On your phone or another computer, open this address:"),
+    h("p", { class: "address", "data-role": "verification-uri" }, prompt.verification_uri),
+    h("p", {}, "2. Enter this code and sign in with your work account:"),
+    h("p", { class: "code", "data-role": "user-code" }, prompt.user_code),
+    h("p", { class: "times" }, `The code works until ${at(expiresAt?.toISOString())}. This window updates by itself when you have signed in.`),
+    h("div", { class: "actions" }, button("Copy code", "copy_code", () => handlers.copyCode(prompt.user_code), "primary"), cancel),
   );
 }
 
@@ -78,17 +115,49 @@ function card(status: AccountStatus, view: ViewState, handlers: Handlers): HTMLE
       { class: "times" },
       `Last successful check: ${when(status.last_connected)}`,
       h("br"),
-      `Last check: ${when(status.last_checked)}`,
+      `Last check: ${when(status.last_checked)} · Next check: ${at(status.next_check)}`,
     ),
     primaryAction(status, view, handlers),
+    readiness(status.account, status.readiness, view, handlers),
   );
+}
+
+function readiness(account: string, checklist: Readiness, view: ViewState, handlers: Handlers): HTMLElement {
+  const passed = checklist.steps.filter((step) => step.status === "done").length;
+  const headline = checklist.ews_can_be_switched_off
+    ? "Ready: the old EWS link can be switched off"
+    : `Keep the old EWS link: ${passed} of ${checklist.steps.length} checks pass`;
+  const steps = checklist.steps.map((step) =>
+    h(
+      "li",
+      { class: `step ${step.status}`, "data-step": step.step, "data-status": step.status },
+      h("span", { class: "step-name" }, STEP_WORDS[step.step]),
+      step.status !== "done" && h("span", { class: "step-message" }, ` ${step.message}`),
+      step.fixed_by && h("span", { class: "fixer" }, ` Who can fix it: ${FIXER_WORDS[step.fixed_by]}.`),
+    ),
+  );
+  const details = h(
+    "details",
+    { class: "readiness", "data-role": "readiness", "data-ready": String(checklist.ews_can_be_switched_off) },
+    h("summary", {}, headline),
+    h("ul", { class: "steps", "aria-label": "Migration readiness" }, ...steps),
+    h("p", { class: "summary" }, checklist.summary),
+  ) as HTMLDetailsElement;
+  details.open = view.readinessOpen.has(account);
+  details.addEventListener("toggle", () => handlers.toggleReadiness(account, details.open));
+  return details;
 }
 
 function primaryAction(status: AccountStatus, view: ViewState, handlers: Handlers): HTMLElement | null {
   switch (status.action.kind) {
     case "reconnect": {
       const waiting = view.signingIn === status.account;
-      return button(waiting ? "Waiting for the sign-in…" : "Reconnect", "reconnect", () => handlers.reconnect(status.account), "primary", view.signingIn !== null);
+      return h(
+        "div",
+        { class: "actions" },
+        button(waiting ? "Waiting for the sign-in…" : "Reconnect", "reconnect", () => handlers.reconnect(status.account), "primary", view.signingIn !== null),
+        button("Use a code instead", "reconnect_with_code", () => handlers.connectWithCode(status.account), "link", view.signingIn !== null),
+      );
     }
     case "ask_admin":
       return button("Copy request for IT", "copy_it_request", () => handlers.copyItRequest(status.account), "primary");
@@ -114,7 +183,7 @@ function unavailable(message: string): HTMLElement {
   );
 }
 
-function button(label: string, action: string, onClick: () => void, kind: "primary" | "secondary", disabled = false): HTMLButtonElement {
+function button(label: string, action: string, onClick: () => void, kind: "primary" | "secondary" | "link", disabled = false): HTMLButtonElement {
   const element = h("button", { type: "button", class: kind, "data-action": action }, label) as HTMLButtonElement;
   element.disabled = disabled;
   element.addEventListener("click", onClick);

@@ -209,6 +209,7 @@ mod tests {
             action: Action::Reconnect,
             last_checked: None,
             last_connected: None,
+            next_check: None,
             error: None,
         };
         assert_eq!(for_status(&config(), &status), None);

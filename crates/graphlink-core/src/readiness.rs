@@ -59,6 +59,20 @@ pub struct Readiness {
     pub summary: String,
 }
 
+/// An account's status with its checklist, as clients of the tray receive it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountReport {
+    #[serde(flatten)]
+    pub status: AccountStatus,
+    pub readiness: Readiness,
+}
+
+impl From<AccountStatus> for AccountReport {
+    fn from(status: AccountStatus) -> Self {
+        Self { readiness: for_status(&status), status }
+    }
+}
+
 /// Builds the checklist from an account's latest status.
 #[must_use]
 pub fn for_status(status: &AccountStatus) -> Readiness {
@@ -154,6 +168,7 @@ mod tests {
             action,
             last_checked: None,
             last_connected: None,
+            next_check: None,
             error: None,
         }
     }

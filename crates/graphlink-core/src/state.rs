@@ -151,6 +151,10 @@ pub struct AccountStatus {
     pub last_checked: Option<OffsetDateTime>,
     #[serde(with = "time::serde::rfc3339::option")]
     pub last_connected: Option<OffsetDateTime>,
+    /// When the health engine checks the account next. Only a running
+    /// engine plans checks, so one-shot commands leave it unset.
+    #[serde(default, with = "time::serde::rfc3339::option", skip_serializing_if = "Option::is_none")]
+    pub next_check: Option<OffsetDateTime>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<ErrorDetail>,
 }

@@ -150,3 +150,34 @@ async fn revocation_detected_within_interval() {
     assert_eq!(sent.len(), 1, "{sent:?}");
     assert_eq!(sent[0].1, NotificationKind::ActionNeeded);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn status_says_when_the_next_check_runs() {
+    let harness = Harness::start(INTERVAL).await;
+    let (engine, mut events) = start_engine(&harness);
+    let mut seen = Vec::new();
+    run_until(&harness, &mut events, harness.clock.now() + HOUR, &mut seen).await;
+
+    let planned: Vec<(SystemTime, SystemTime)> = seen
+        .iter()
+        .filter_map(|seen| match &seen.event {
+            EngineEvent::Status(status) => Some((seen.at, SystemTime::from(status.next_check.expect("a planned check")))),
+            _ => None,
+        })
+        .collect();
+    assert!(planned.len() >= 10, "{planned:?}");
+    for (at, next) in &planned {
+        let wait = next.duration_since(*at).expect("the next check is in the future");
+        assert!(wait >= INTERVAL.mul_f64(0.9) - Duration::from_secs(60), "wait {wait:?}");
+        assert!(wait <= INTERVAL.mul_f64(1.1), "wait {wait:?}");
+    }
+    // Each planned time is when the next check happened, to the minute the clock advances by.
+    for pair in planned.windows(2) {
+        let (_, next) = pair[0];
+        let (happened, _) = pair[1];
+        assert!(happened >= next, "{pair:?}");
+        assert!(happened.duration_since(next).expect("after") <= Duration::from_secs(60), "{pair:?}");
+    }
+    let published = engine.statuses();
+    assert_eq!(published[0].next_check.map(SystemTime::from), planned.last().map(|(_, next)| *next));
+}

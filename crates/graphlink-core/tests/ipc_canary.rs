@@ -1,8 +1,9 @@
 //! The messages the status window receives carry no secret. The tray's
 //! engine and IPC service run against a simulator that starts every token
 //! and code with a canary. Every reply and subscribed event of a connect,
-//! checks, a revocation, a reconnect, an IT request and a disconnect is
-//! searched for the canary, the PKCE verifiers and the ID tokens.
+//! checks, a revocation, a reconnect, a reconnect with a device code, an IT
+//! request and a disconnect is searched for the canary, the PKCE verifiers
+//! and the ID tokens.
 
 #![cfg(unix)]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -87,6 +88,25 @@ async fn ipc_messages_carry_no_secret() {
     let reconnected = send(Request::Reconnect { account: user.username.clone() }).await;
     assert!(matches!(reconnected, Event::ConnectResult { .. }), "{reconnected:?}");
     send(Request::CheckNow).await;
+
+    // A device code sign-in sends the code to show before its result.
+    state.set_device_code_interval(1);
+    let (shown, mut codes) = tokio::sync::mpsc::unbounded_channel();
+    let request = Request::ConnectDeviceCode { account: Some(user.username.clone()) };
+    let waiting = ipc::request_with_progress(&endpoint, &request, move |event| {
+        let _ = shown.send(event.clone());
+    });
+    let approve = async {
+        let event = codes.recv().await.expect("the code arrives before the result");
+        let Event::DeviceCode { prompt } = &event else { panic!("not a device code: {event:?}") };
+        sign_in_with_code(&user, &prompt.verification_uri, &prompt.user_code).await;
+        event
+    };
+    let (reply, code_event) = tokio::join!(waiting, approve);
+    let reply = reply.expect("device code reply");
+    assert!(matches!(&reply, Event::ConnectResult { outcome: ipc::ConnectOutcome::Connected { .. } }), "{reply:?}");
+    messages.lock().unwrap().extend([&code_event, &reply].map(|event| serde_json::to_string(event).expect("serialise")));
+
     send(Request::Disconnect { account: None }).await;
     reader.abort();
 
@@ -100,4 +120,13 @@ async fn ipc_messages_carry_no_secret() {
             assert!(!message.contains(needle.as_str()), "an IPC message contains a secret:\n{message}");
         }
     }
+}
+
+/// Signs in on the simulator's device page as `user`, as a phone would.
+async fn sign_in_with_code(user: &graphlink_sim::SimUser, address: &str, code: &str) {
+    let browser = sim_browser(user);
+    let mut command = std::process::Command::new(&browser.program);
+    command.arg(address).envs(browser.env.iter().map(|(name, value)| (name, value))).env("SIM_BROWSER_CODE", code);
+    let output = tokio::task::spawn_blocking(move || command.output().expect("sim-browser runs")).await.expect("join");
+    assert!(output.status.success(), "sim-browser failed: {}", String::from_utf8_lossy(&output.stderr));
 }

@@ -107,10 +107,7 @@ pub async fn connect(context: &Context, request: ConnectRequest) -> anyhow::Resu
         let timeout = Duration::from_secs(request.timeout_secs);
         let polling = context.link.connect_device_code(
             account.as_ref(),
-            |prompt| {
-                eprintln!("To sign in, open {} on any device and enter the code:\n\n  {}\n", prompt.verification_uri, prompt.user_code);
-                eprintln!("The code works for {} minutes. Waiting for the sign-in (press Ctrl+C to cancel).", prompt.expires_in_secs.div_ceil(60));
-            },
+            show_device_code,
             tokio::time::sleep,
         );
         match tokio::time::timeout(timeout, polling).await {
@@ -146,6 +143,12 @@ pub async fn connect(context: &Context, request: ConnectRequest) -> anyhow::Resu
             Ok(ExitCode::FAILURE)
         }
     }
+}
+
+/// Prints the code of a device code sign-in and where to enter it.
+pub fn show_device_code(prompt: &graphlink_core::link::DeviceCodePrompt) {
+    eprintln!("To sign in, open {} on any device and enter the code:\n\n  {}\n", prompt.verification_uri, prompt.user_code);
+    eprintln!("The code works for {} minutes. Waiting for the sign-in (press Ctrl+C to cancel).", prompt.expires_in_secs.div_ceil(60));
 }
 
 /// The output of `graphlink status`.

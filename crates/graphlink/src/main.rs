@@ -117,7 +117,10 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     // A running tray handles the subcommands, so two engines never refresh the same account.
     if let Some(tray) = remote::running_tray().await {
         match &command {
-            Command::Connect { login_hint: None, device_code: false, account, .. } => return remote::connect(&tray, account.clone()).await,
+            Command::Connect { login_hint: None, device_code, account, timeout } => {
+                let request = commands::ConnectRequest { timeout_secs: *timeout, login_hint: None, account: account.clone(), device_code: *device_code };
+                return remote::connect(&tray, request).await;
+            }
             Command::Status { json, it_request: false } => return remote::status(&tray, *json).await,
             Command::Disconnect { account, all } => return remote::disconnect(&tray, account.clone(), *all).await,
             _ => {}

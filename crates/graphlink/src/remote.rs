@@ -9,7 +9,7 @@ use std::time::Duration;
 use graphlink_core::ipc::{self, ConnectOutcome, Endpoint, Event, IpcError, Request, Subscription};
 use graphlink_core::state::AccountStatus;
 
-use crate::commands::exit_code;
+use crate::commands::{ConnectRequest, exit_code};
 use crate::render;
 use crate::tray::Mode;
 
@@ -43,15 +43,17 @@ pub async fn status(endpoint: &Endpoint, json: bool) -> anyhow::Result<ExitCode>
 
 async fn check_all(endpoint: &Endpoint) -> Result<Vec<AccountStatus>, IpcError> {
     let mut subscription = Subscription::open(endpoint).await?;
-    let Some(Event::Snapshot { accounts: mut statuses }) = subscription.next().await? else {
+    let Some(Event::Snapshot { accounts }) = subscription.next().await? else {
         return Err(IpcError::new(ipc::ErrorCode::Unavailable, "the running Graphlink sent no snapshot"));
     };
+    let mut statuses: Vec<AccountStatus> = accounts.into_iter().map(|report| report.status).collect();
     ipc::request(endpoint, &Request::CheckNow).await?;
 
     let mut pending: HashSet<String> = statuses.iter().map(|status| status.account.clone()).collect();
     while !pending.is_empty() {
         match subscription.next().await? {
-            Some(Event::Status { status }) => {
+            Some(Event::Status { status: report }) => {
+                let status = report.status;
                 pending.remove(&status.account);
                 match statuses.iter_mut().find(|known| known.account == status.account) {
                     Some(known) => *known = status,
@@ -69,20 +71,37 @@ async fn check_all(endpoint: &Endpoint) -> Result<Vec<AccountStatus>, IpcError> 
     Ok(statuses)
 }
 
-/// `graphlink connect` through the tray: the tray opens the browser and
-/// links the account, and this prints the outcome.
+/// `graphlink connect` through the tray. The tray signs the user in (in the
+/// browser or with a device code) and links the account. This prints the
+/// code to enter and the outcome.
 ///
 /// # Errors
 ///
 /// Fails when the tray goes away or rejects the request.
-pub async fn connect(endpoint: &Endpoint, account: Option<String>) -> anyhow::Result<ExitCode> {
-    eprintln!("Graphlink is running: it opens the Microsoft sign-in page in your browser and waits for you to finish.");
-    let request = match account {
-        Some(account) => Request::Reconnect { account },
-        None => Request::Connect,
+pub async fn connect(endpoint: &Endpoint, request: ConnectRequest) -> anyhow::Result<ExitCode> {
+    let device_code = request.device_code;
+    let timeout = Duration::from_secs(request.timeout_secs);
+    let request = match (request.account, device_code) {
+        (account, true) => Request::ConnectDeviceCode { account },
+        (Some(account), false) => Request::Reconnect { account },
+        (None, false) => Request::Connect,
     };
-    match ipc::request(endpoint, &request).await? {
-        Event::ConnectResult { outcome: ConnectOutcome::Connected { status } } => {
+    if !device_code {
+        eprintln!("Graphlink is running: it opens the Microsoft sign-in page in your browser and waits for you to finish.");
+    }
+    let on_progress = |event: &Event| {
+        if let Event::DeviceCode { prompt } = event {
+            crate::commands::show_device_code(prompt);
+        }
+    };
+    // Dropping the request on timeout closes the connection, which cancels the tray's sign-in.
+    let Ok(reply) = tokio::time::timeout(timeout, ipc::request_with_progress(endpoint, &request, on_progress)).await else {
+        eprintln!("Not connected: the sign-in did not finish within {} seconds (--timeout). Run the command again to retry.", timeout.as_secs());
+        return Ok(ExitCode::FAILURE);
+    };
+    match reply? {
+        Event::ConnectResult { outcome: ConnectOutcome::Connected { status: report } } => {
+            let status = report.status;
             out!("{}", render::text(&load_config()?, std::slice::from_ref(&status)));
             Ok(exit_code(std::slice::from_ref(&status)))
         }
@@ -107,7 +126,7 @@ fn load_config() -> anyhow::Result<graphlink_core::config::Config> {
 /// Fails when no account matches or the tray could not remove it.
 pub async fn disconnect(endpoint: &Endpoint, account: Option<String>, all: bool) -> anyhow::Result<ExitCode> {
     let before = match ipc::request(endpoint, &Request::Status).await? {
-        Event::Snapshot { accounts } => accounts,
+        Event::Snapshot { accounts } => accounts.into_iter().map(|report| report.status).collect(),
         _ => Vec::new(),
     };
     if account.is_none() && !all && before.len() > 1 {

@@ -4,7 +4,7 @@
 use graphlink_core::config::Config;
 use graphlink_core::consent::{self, ItRequest};
 use graphlink_core::link::Attempt;
-use graphlink_core::readiness::{self, Fixer, Readiness, StepStatus};
+use graphlink_core::readiness::{self, AccountReport, Fixer, Readiness, StepStatus};
 use graphlink_core::state::{AccountStatus, Action, CapabilityStatus};
 use serde::Serialize;
 use time::format_description::well_known::Rfc3339;
@@ -12,16 +12,15 @@ use time::format_description::well_known::Rfc3339;
 /// `status --json`: `{"accounts": [...], "last_connect_attempt": ...}`.
 #[derive(Serialize)]
 struct StatusDocument<'a> {
-    accounts: Vec<AccountDocument<'a>>,
+    accounts: Vec<AccountDocument>,
     #[serde(skip_serializing_if = "Option::is_none")]
     last_connect_attempt: Option<&'a Attempt>,
 }
 
 #[derive(Serialize)]
-struct AccountDocument<'a> {
+struct AccountDocument {
     #[serde(flatten)]
-    status: &'a AccountStatus,
-    readiness: Readiness,
+    report: AccountReport,
     #[serde(skip_serializing_if = "Option::is_none")]
     it_request: Option<ItRequest>,
 }
@@ -34,7 +33,7 @@ struct AccountDocument<'a> {
 pub fn json(config: &Config, statuses: &[AccountStatus], attempt: Option<&Attempt>) -> serde_json::Result<String> {
     let accounts = statuses
         .iter()
-        .map(|status| AccountDocument { status, readiness: readiness::for_status(status), it_request: consent::for_status(config, status) })
+        .map(|status| AccountDocument { report: status.clone().into(), it_request: consent::for_status(config, status) })
         .collect();
     serde_json::to_string_pretty(&StatusDocument { accounts, last_connect_attempt: attempt })
 }
@@ -64,6 +63,9 @@ pub fn text(config: &Config, statuses: &[AccountStatus]) -> String {
         ));
         if let Some(checked) = status.last_checked.and_then(|at| at.format(&Rfc3339).ok()) {
             out.push_str(&format!(" · checked {checked}"));
+        }
+        if let Some(next) = status.next_check.and_then(|at| at.format(&Rfc3339).ok()) {
+            out.push_str(&format!(" · next check {next}"));
         }
         out.push('\n');
         out.push_str(&format!("  {}\n", status.message));

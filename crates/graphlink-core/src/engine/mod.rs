@@ -114,6 +114,15 @@ struct Tracked {
     status: Option<AccountStatus>,
 }
 
+impl Tracked {
+    /// Returns the latest status with the time of the next planned check.
+    fn published_status(&self) -> Option<AccountStatus> {
+        let mut status = self.status.clone()?;
+        status.next_check = Some(self.schedule.next_check.into());
+        Some(status)
+    }
+}
+
 /// Starts the engine on the current Tokio runtime.
 pub fn spawn(link: Arc<Link>, clock: Arc<dyn Clock>) -> EngineHandle {
     let (commands, receiver) = mpsc::unbounded_channel();
@@ -244,12 +253,13 @@ impl Engine {
                 _ => tracked.schedule.after_settled(finished, interval, jitter),
             }
             tracked.access = report.access_token;
-            tracked.status = Some(report.status.clone());
-            if let Some(notification) = self.policy.observe(&report.status, finished) {
+            tracked.status = Some(report.status);
+            let Some(status) = tracked.published_status() else { continue };
+            if let Some(notification) = self.policy.observe(&status, finished) {
                 tracing::info!(account = %account, kind = ?notification.kind, "notification");
                 let _ = self.events.send(EngineEvent::Notify(notification));
             }
-            let _ = self.events.send(EngineEvent::Status(report.status));
+            let _ = self.events.send(EngineEvent::Status(status));
         }
         self.publish();
     }
@@ -266,7 +276,7 @@ impl Engine {
     }
 
     fn publish(&self) {
-        let mut statuses: Vec<AccountStatus> = self.tracked.values().filter_map(|tracked| tracked.status.clone()).collect();
+        let mut statuses: Vec<AccountStatus> = self.tracked.values().filter_map(Tracked::published_status).collect();
         statuses.sort_by(|a, b| a.username.cmp(&b.username).then_with(|| a.account.cmp(&b.account)));
         self.publish.send_replace(statuses);
     }

@@ -15,11 +15,25 @@ use super::Endpoint;
 /// [`ErrorCode::Unavailable`] when no tray listens or the connection broke,
 /// or the error the tray replied with.
 pub async fn request(endpoint: &Endpoint, request: &Request) -> Result<Event, IpcError> {
+    request_with_progress(endpoint, request, |_| {}).await
+}
+
+/// Sends one request, hands each progress event to `on_progress` (the code
+/// of a device code sign-in), and returns the reply as [`request`] does.
+/// Dropping the future closes the connection, which cancels a sign-in.
+///
+/// # Errors
+///
+/// As [`request`].
+pub async fn request_with_progress(endpoint: &Endpoint, request: &Request, mut on_progress: impl FnMut(&Event)) -> Result<Event, IpcError> {
     let mut connection = send(endpoint, request).await?;
-    match connection.next_event().await? {
-        Some(Event::Error(error)) => Err(error),
-        Some(event) => Ok(event),
-        None => Err(closed_early()),
+    loop {
+        match connection.next_event().await? {
+            Some(Event::Error(error)) => return Err(error),
+            Some(event @ Event::DeviceCode { .. }) => on_progress(&event),
+            Some(event) => return Ok(event),
+            None => return Err(closed_early()),
+        }
     }
 }
 

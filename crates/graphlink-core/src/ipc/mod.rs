@@ -12,10 +12,10 @@ mod server;
 mod service;
 mod transport;
 
-pub use client::{Subscription, is_running, request};
+pub use client::{Subscription, is_running, request, request_with_progress};
 pub use endpoint::Endpoint;
 pub use protocol::{ConnectOutcome, DemoFault, ErrorCode, Event, IpcError, Request};
-pub use server::{ServerHandle, Service, serve};
+pub use server::{Progress, ServerHandle, Service, serve};
 pub use service::{EngineService, ShellHooks};
 pub use transport::{BindError, Listener};
 

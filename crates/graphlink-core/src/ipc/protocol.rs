@@ -5,13 +5,16 @@
 //! reply, and then the server closes the connection. A subscription gets an
 //! [`Event::Snapshot`] and then every engine event until either side closes.
 //!
-//! The types carry account status, notification text and error codes only.
-//! None has a field for a token, and none of the types they contain has one.
+//! The types carry account status, readiness, notification text, the user
+//! code of a device code sign-in and error codes only. None has a field for
+//! a token, and none of the types they contain has one.
 
 use serde::{Deserialize, Serialize};
 
 use crate::engine::policy::Notification;
-use crate::state::{AccountStatus, Action, ErrorDetail, LinkState};
+use crate::link::DeviceCodePrompt;
+use crate::readiness::AccountReport;
+use crate::state::{Action, ErrorDetail, LinkState};
 
 /// Maximum length of a request line, in bytes. Requests are tiny, and the
 /// limit keeps a misbehaving client from growing the tray's memory.
@@ -31,6 +34,11 @@ pub enum Request {
     Connect,
     /// Sign in again as a linked account (its key or username).
     Reconnect { account: String },
+    /// Link a new account, or sign in again as `account`, with a code
+    /// entered on another device. The reply is an [`Event::DeviceCode`] with
+    /// the code to show, then the [`Event::ConnectResult`]. Closing the
+    /// connection before the result cancels the sign-in.
+    ConnectDeviceCode { account: Option<String> },
     /// Remove linked accounts and their keyring entries: the named one (key
     /// or username), or every account when `account` is `None`.
     Disconnect { account: Option<String> },
@@ -40,6 +48,14 @@ pub enum Request {
     OpenWindow,
     /// Break or repair the demo account on purpose. Only `graphlink demo` accepts it.
     Demo { fault: DemoFault },
+}
+
+impl Request {
+    /// Returns true for the requests that wait for the user to sign in.
+    #[must_use]
+    pub const fn is_sign_in(&self) -> bool {
+        matches!(self, Self::Connect | Self::Reconnect { .. } | Self::ConnectDeviceCode { .. })
+    }
 }
 
 /// A failure the demo injects into its simulator.
@@ -84,13 +100,16 @@ impl DemoFault {
 pub enum Event {
     /// Every account's latest status: the first event of a subscription,
     /// and the reply to [`Request::Status`].
-    Snapshot { accounts: Vec<AccountStatus> },
+    Snapshot { accounts: Vec<AccountReport> },
     /// A check finished for an account.
-    Status { status: AccountStatus },
+    Status { status: AccountReport },
     /// An account was disconnected.
     Removed { account: String },
     /// The tray showed a desktop notification.
     Notification { notification: Notification },
+    /// The code and address of a device code sign-in, for the user to enter
+    /// on another device. The result follows when the sign-in ends.
+    DeviceCode { prompt: DeviceCodePrompt },
     /// The reply to a connect or reconnect.
     ConnectResult { outcome: ConnectOutcome },
     /// The reply to [`Request::ItRequest`]: the text to paste into a ticket.
@@ -105,7 +124,7 @@ pub enum Event {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "result", rename_all = "snake_case")]
 pub enum ConnectOutcome {
-    Connected { status: AccountStatus },
+    Connected { status: AccountReport },
     Failed {
         state: LinkState,
         message: String,
@@ -150,4 +169,6 @@ pub enum ErrorCode {
     Storage,
     /// The tray could not be reached or closed the connection early.
     Unavailable,
+    /// The user cancelled the request, so the client shows no failure.
+    Cancelled,
 }

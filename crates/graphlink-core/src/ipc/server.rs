@@ -6,12 +6,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader};
-use tokio::sync::broadcast;
+use tokio::sync::{broadcast, mpsc};
 use tokio::task::JoinHandle;
 
 use super::protocol::{ErrorCode, Event, IpcError, MAX_REQUEST_BYTES, Request};
 use super::transport::Listener;
 use crate::engine::EngineEvent;
+use crate::readiness::AccountReport;
 use crate::state::AccountStatus;
 
 /// How long a client may take to send its request line.
@@ -26,8 +27,28 @@ pub trait Service: Send + Sync + 'static {
     /// Returns the latest status of every account.
     fn snapshot(&self) -> Vec<AccountStatus>;
 
-    /// Carries out a request other than [`Request::Subscribe`] and returns the reply.
-    fn call(&self, request: Request) -> impl Future<Output = Event> + Send;
+    /// Carries out a request other than [`Request::Subscribe`] and returns
+    /// the reply. Events a request sends before its reply, such as the code
+    /// of a device code sign-in, go to `progress`.
+    fn call(&self, request: Request, progress: Progress) -> impl Future<Output = Event> + Send;
+}
+
+/// Where a request sends the events that come before its reply.
+#[derive(Debug, Clone)]
+pub struct Progress(mpsc::UnboundedSender<Event>);
+
+impl Progress {
+    /// Returns a sink whose events go nowhere, for callers without a client.
+    #[must_use]
+    pub fn ignored() -> Self {
+        Self(mpsc::unbounded_channel().0)
+    }
+
+    /// Sends an event to the client ahead of the reply.
+    pub fn send(&self, event: Event) {
+        // A client that left needs no progress; its request ends by itself.
+        let _ = self.0.send(event);
+    }
 }
 
 /// The running server. Dropping it stops accepting connections, ends every
@@ -86,15 +107,52 @@ async fn handle<S: Service, T: AsyncRead + AsyncWrite + Unpin>(stream: T, servic
     if request == Request::Subscribe {
         // Subscribe before taking the snapshot, so no event falls between them.
         let events = service.subscribe();
-        let snapshot = Event::Snapshot { accounts: service.snapshot() };
+        let snapshot = Event::Snapshot { accounts: service.snapshot().into_iter().map(AccountReport::from).collect() };
         if write_event(&mut writer, &snapshot).await.is_ok() {
             forward(events, reader, writer).await;
         }
         return;
     }
-    let reply = service.call(request).await;
-    let _ = write_event(&mut writer, &reply).await;
+    respond(service.as_ref(), request, reader, &mut writer).await;
     let _ = writer.shutdown().await;
+}
+
+/// Carries out one request, writing its progress events and then its
+/// reply. A sign-in waits for the user, so it is cancelled when its client
+/// leaves: the user closed the window or pressed Ctrl+C. Other requests
+/// always run to the end, so none stops halfway through changing storage.
+async fn respond<S: Service, R: AsyncRead + Unpin, W: AsyncWrite + Unpin>(service: &S, request: Request, mut reader: BufReader<R>, writer: &mut W) {
+    let cancellable = request.is_sign_in();
+    let (sender, mut progress) = mpsc::unbounded_channel();
+    let call = service.call(request, Progress(sender));
+    tokio::pin!(call);
+    let mut ignored = [0_u8; 64];
+    loop {
+        tokio::select! {
+            reply = &mut call => {
+                while let Ok(event) = progress.try_recv() {
+                    if write_event(writer, &event).await.is_err() {
+                        return;
+                    }
+                }
+                let _ = write_event(writer, &reply).await;
+                return;
+            }
+            Some(event) = progress.recv() => {
+                if write_event(writer, &event).await.is_err() && cancellable {
+                    tracing::info!("the client left; cancelling its sign-in");
+                    return;
+                }
+            }
+            read = reader.read(&mut ignored), if cancellable => {
+                // A client sends nothing after its request: end of file or an error means it left.
+                if matches!(read, Ok(0) | Err(_)) {
+                    tracing::info!("the client left; cancelling its sign-in");
+                    return;
+                }
+            }
+        }
+    }
 }
 
 /// Forwards engine events until the client closes its end or goes away.
@@ -150,7 +208,7 @@ pub(super) async fn write_event<W: AsyncWrite + Unpin>(writer: &mut W, event: &E
 impl From<EngineEvent> for Event {
     fn from(event: EngineEvent) -> Self {
         match event {
-            EngineEvent::Status(status) => Self::Status { status },
+            EngineEvent::Status(status) => Self::Status { status: status.into() },
             EngineEvent::Removed { account } => Self::Removed { account },
             EngineEvent::Notify(notification) => Self::Notification { notification },
         }

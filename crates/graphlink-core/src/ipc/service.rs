@@ -8,7 +8,8 @@ use std::sync::Arc;
 use tokio::sync::{Mutex, broadcast};
 
 use super::protocol::{ConnectOutcome, DemoFault, ErrorCode, Event, IpcError, Request};
-use super::server::Service;
+use super::server::{Progress, Service};
+use crate::accounts::AccountRecord;
 use crate::browser::BrowserCommand;
 use crate::engine::{EngineEvent, EngineHandle};
 use crate::link::{ConnectFailure, ConnectOptions, DisconnectError, Link};
@@ -70,15 +71,11 @@ impl<H: ShellHooks> EngineService<H> {
     /// Links a new account, or signs a known one in again, through the browser.
     pub async fn connect(&self, account: Option<&str>) -> Event {
         let Ok(_guard) = self.signing_in.try_lock() else {
-            return error(ErrorCode::Busy, "A sign-in is already in progress. Finish it in your browser, or wait for it to time out.");
+            return busy();
         };
-        let record = match account {
-            None => None,
-            Some(selector) => match self.link.find_account(selector) {
-                Ok(Some(record)) => Some(record),
-                Ok(None) => return not_found(selector),
-                Err(failure) => return error(ErrorCode::Storage, failure.to_string()),
-            },
+        let record = match self.record(account) {
+            Ok(record) => record,
+            Err(reply) => return Event::Error(reply),
         };
 
         let options = ConnectOptions { browser: self.browser.clone(), ..ConnectOptions::default() };
@@ -94,9 +91,38 @@ impl<H: ShellHooks> EngineService<H> {
             None => self.link.connect(&options, on_open).await,
         };
 
+        self.finish_sign_in(result)
+    }
+
+    /// Links a new account, or signs a known one in again, with a code the
+    /// user enters on another device. The code goes to `progress`.
+    pub async fn connect_device_code(&self, account: Option<&str>, progress: &Progress) -> Event {
+        let Ok(_guard) = self.signing_in.try_lock() else {
+            return busy();
+        };
+        let record = match self.record(account) {
+            Ok(record) => record,
+            Err(reply) => return Event::Error(reply),
+        };
+        let on_code = |prompt: &crate::link::DeviceCodePrompt| progress.send(Event::DeviceCode { prompt: prompt.clone() });
+        let result = self.link.connect_device_code(record.as_ref(), on_code, tokio::time::sleep).await;
+        self.finish_sign_in(result)
+    }
+
+    /// Finds the account a sign-in names, or the reply that ends the request.
+    fn record(&self, account: Option<&str>) -> Result<Option<AccountRecord>, IpcError> {
+        let Some(selector) = account else { return Ok(None) };
+        match self.link.find_account(selector) {
+            Ok(Some(record)) => Ok(Some(record)),
+            Ok(None) => Err(IpcError::new(ErrorCode::NotFound, not_found_message(selector))),
+            Err(failure) => Err(IpcError::new(ErrorCode::Storage, failure.to_string())),
+        }
+    }
+
+    fn finish_sign_in(&self, result: Result<AccountStatus, ConnectFailure>) -> Event {
         self.engine.reload();
         let outcome = match result {
-            Ok(status) => ConnectOutcome::Connected { status },
+            Ok(status) => ConnectOutcome::Connected { status: status.into() },
             Err(failure) => failed(failure),
         };
         Event::ConnectResult { outcome }
@@ -133,15 +159,16 @@ impl<H: ShellHooks> Service for EngineService<H> {
         self.engine.statuses()
     }
 
-    async fn call(&self, request: Request) -> Event {
+    async fn call(&self, request: Request, progress: Progress) -> Event {
         match request {
-            Request::Subscribe | Request::Status => Event::Snapshot { accounts: self.snapshot() },
+            Request::Subscribe | Request::Status => Event::Snapshot { accounts: self.snapshot().into_iter().map(Into::into).collect() },
             Request::CheckNow => {
                 self.engine.check_now();
                 Event::Done
             }
             Request::Connect => self.connect(None).await,
             Request::Reconnect { account } => self.connect(Some(&account)).await,
+            Request::ConnectDeviceCode { account } => self.connect_device_code(account.as_deref(), &progress).await,
             Request::Disconnect { account } => self.disconnect(account.as_deref()).await,
             Request::ItRequest { account } => self.it_request(&account),
             Request::OpenWindow => self.hooks.open_window().map_or_else(Event::Error, |()| Event::Done),
@@ -166,10 +193,18 @@ fn failed(failure: ConnectFailure) -> ConnectOutcome {
     }
 }
 
+fn busy() -> Event {
+    error(ErrorCode::Busy, "A sign-in is already in progress. Finish it, or wait for it to time out.")
+}
+
 fn error(code: ErrorCode, message: impl Into<String>) -> Event {
     Event::Error(IpcError::new(code, message))
 }
 
 fn not_found(selector: &str) -> Event {
-    error(ErrorCode::NotFound, format!("No linked account matches {selector:?}."))
+    error(ErrorCode::NotFound, not_found_message(selector))
+}
+
+fn not_found_message(selector: &str) -> String {
+    format!("No linked account matches {selector:?}.")
 }

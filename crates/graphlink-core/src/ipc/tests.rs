@@ -32,6 +32,7 @@ fn status(state: LinkState) -> AccountStatus {
         action: Action::AskAdmin { admin_consent_url: "https://login.example/adminconsent?client_id=x".into() },
         last_checked: Some(OffsetDateTime::UNIX_EPOCH),
         last_connected: None,
+        next_check: None,
         error: Some(ErrorDetail { code: "invalid_grant".into(), aadsts: Some(50173), correlation_id: Some("c0ffee".into()), trace_id: Some("7ace".into()) }),
     }
 }
@@ -47,6 +48,15 @@ fn notification() -> Notification {
     }
 }
 
+fn prompt() -> crate::link::DeviceCodePrompt {
+    crate::link::DeviceCodePrompt {
+        user_code: "GHJK-LMNP".into(),
+        verification_uri: "https://microsoft.com/devicelogin".into(),
+        expires_in_secs: 900,
+        message: Some("To sign in, use a web browser to open the page https://microsoft.com/devicelogin and enter the code GHJK-LMNP.".into()),
+    }
+}
+
 /// One value of every request. The match without a wildcard makes a new
 /// variant a compile error here until it is added to the list.
 fn every_request() -> Vec<Request> {
@@ -56,6 +66,8 @@ fn every_request() -> Vec<Request> {
         Request::CheckNow,
         Request::Connect,
         Request::Reconnect { account: "adele.vance@contoso.example".into() },
+        Request::ConnectDeviceCode { account: None },
+        Request::ConnectDeviceCode { account: Some("adele.vance@contoso.example".into()) },
         Request::Disconnect { account: None },
         Request::Disconnect { account: Some("adele.vance@contoso.example".into()) },
         Request::ItRequest { account: "adele.vance@contoso.example".into() },
@@ -70,6 +82,7 @@ fn every_request() -> Vec<Request> {
             | Request::CheckNow
             | Request::Connect
             | Request::Reconnect { .. }
+            | Request::ConnectDeviceCode { .. }
             | Request::Disconnect { .. }
             | Request::ItRequest { .. }
             | Request::OpenWindow
@@ -82,11 +95,12 @@ fn every_request() -> Vec<Request> {
 /// One value of every event, as above.
 fn every_event() -> Vec<Event> {
     let all = vec![
-        Event::Snapshot { accounts: vec![status(LinkState::Connected), status(LinkState::AdminNeeded)] },
-        Event::Status { status: status(LinkState::ReconnectNeeded) },
+        Event::Snapshot { accounts: vec![status(LinkState::Connected).into(), status(LinkState::AdminNeeded).into()] },
+        Event::Status { status: status(LinkState::ReconnectNeeded).into() },
         Event::Removed { account: status(LinkState::Connected).account },
         Event::Notification { notification: notification() },
-        Event::ConnectResult { outcome: ConnectOutcome::Connected { status: status(LinkState::Connected) } },
+        Event::DeviceCode { prompt: prompt() },
+        Event::ConnectResult { outcome: ConnectOutcome::Connected { status: status(LinkState::Connected).into() } },
         Event::ConnectResult {
             outcome: ConnectOutcome::Failed {
                 state: LinkState::AdminNeeded,
@@ -106,6 +120,7 @@ fn every_event() -> Vec<Event> {
             | Event::Status { .. }
             | Event::Removed { .. }
             | Event::Notification { .. }
+            | Event::DeviceCode { .. }
             | Event::ConnectResult { .. }
             | Event::ItRequest { .. }
             | Event::Done
@@ -157,16 +172,43 @@ fn wire_format_is_stable() {
     );
 }
 
-/// A service that records requests and relays events sent through `events`.
+/// A service that records requests and relays events sent through
+/// `events`. A device code sign-in sends its code and then waits for
+/// `sign_in_done`, recording in `cancelled` whether it was dropped first.
 struct FakeService {
     events: broadcast::Sender<EngineEvent>,
     accounts: Vec<AccountStatus>,
     calls: Mutex<Vec<Request>>,
+    sign_in_done: tokio::sync::Notify,
+    cancelled: std::sync::atomic::AtomicBool,
 }
 
 impl FakeService {
     fn new() -> Arc<Self> {
-        Arc::new(Self { events: broadcast::channel(16).0, accounts: vec![status(LinkState::Connected)], calls: Mutex::new(Vec::new()) })
+        Arc::new(Self {
+            events: broadcast::channel(16).0,
+            accounts: vec![status(LinkState::Connected)],
+            calls: Mutex::new(Vec::new()),
+            sign_in_done: tokio::sync::Notify::new(),
+            cancelled: std::sync::atomic::AtomicBool::new(false),
+        })
+    }
+}
+
+/// Sets a flag when dropped before [`DropFlag::disarm`].
+struct DropFlag<'a>(Option<&'a std::sync::atomic::AtomicBool>);
+
+impl DropFlag<'_> {
+    fn disarm(mut self) {
+        self.0 = None;
+    }
+}
+
+impl Drop for DropFlag<'_> {
+    fn drop(&mut self) {
+        if let Some(flag) = self.0 {
+            flag.store(true, std::sync::atomic::Ordering::SeqCst);
+        }
     }
 }
 
@@ -179,9 +221,16 @@ impl Service for FakeService {
         self.accounts.clone()
     }
 
-    async fn call(&self, request: Request) -> Event {
+    async fn call(&self, request: Request, progress: Progress) -> Event {
         self.calls.lock().unwrap().push(request.clone());
         match request {
+            Request::ConnectDeviceCode { .. } => {
+                let flag = DropFlag(Some(&self.cancelled));
+                progress.send(Event::DeviceCode { prompt: prompt() });
+                self.sign_in_done.notified().await;
+                flag.disarm();
+                Event::ConnectResult { outcome: ConnectOutcome::Connected { status: status(LinkState::Connected).into() } }
+            }
             Request::Disconnect { account: Some(account) } => Event::Error(IpcError::new(ErrorCode::NotFound, format!("no {account}"))),
             _ => Event::Done,
         }
@@ -209,17 +258,64 @@ async fn request_gets_its_reply() {
 }
 
 #[tokio::test]
+async fn device_code_sends_its_code_before_the_result() {
+    let service = FakeService::new();
+    let (_dir, endpoint, _server) = start(Arc::clone(&service)).await;
+    let mut progress = Vec::new();
+
+    let finish = async {
+        // Finishes the sign-in only after the code reached the client.
+        for _ in 0..500 {
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+            if service.calls.lock().unwrap().len() == 1 {
+                service.sign_in_done.notify_one();
+                return;
+            }
+        }
+    };
+    let (reply, ()) = tokio::join!(request_with_progress(&endpoint, &Request::ConnectDeviceCode { account: None }, |event| progress.push(event.clone())), finish);
+
+    assert_eq!(progress, vec![Event::DeviceCode { prompt: prompt() }]);
+    assert!(matches!(reply.unwrap(), Event::ConnectResult { outcome: ConnectOutcome::Connected { .. } }));
+    assert!(!service.cancelled.load(std::sync::atomic::Ordering::SeqCst));
+}
+
+#[tokio::test]
+async fn leaving_client_cancels_its_sign_in() {
+    let service = FakeService::new();
+    let (_dir, endpoint, _server) = start(Arc::clone(&service)).await;
+    let (shown, mut code) = tokio::sync::mpsc::unbounded_channel();
+    let waiting = request_with_progress(&endpoint, &Request::ConnectDeviceCode { account: None }, move |event| {
+        let _ = shown.send(event.clone());
+    });
+
+    // The client waits until the code arrives, then goes away.
+    tokio::select! {
+        _ = waiting => panic!("the sign-in finished without the user"),
+        event = code.recv() => assert_eq!(event, Some(Event::DeviceCode { prompt: prompt() })),
+    }
+
+    for _ in 0..200 {
+        if service.cancelled.load(std::sync::atomic::Ordering::SeqCst) {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    panic!("the sign-in kept running after its client left");
+}
+
+#[tokio::test]
 async fn subscription_gets_snapshot_then_events() {
     let service = FakeService::new();
     let (_dir, endpoint, _server) = start(Arc::clone(&service)).await;
     let mut subscription = Subscription::open(&endpoint).await.unwrap();
 
-    assert_eq!(subscription.next().await.unwrap(), Some(Event::Snapshot { accounts: vec![status(LinkState::Connected)] }));
+    assert_eq!(subscription.next().await.unwrap(), Some(Event::Snapshot { accounts: vec![status(LinkState::Connected).into()] }));
     service.events.send(EngineEvent::Status(status(LinkState::ReconnectNeeded))).unwrap();
     service.events.send(EngineEvent::Notify(notification())).unwrap();
     service.events.send(EngineEvent::Removed { account: "gone".into() }).unwrap();
 
-    assert_eq!(subscription.next().await.unwrap(), Some(Event::Status { status: status(LinkState::ReconnectNeeded) }));
+    assert_eq!(subscription.next().await.unwrap(), Some(Event::Status { status: status(LinkState::ReconnectNeeded).into() }));
     assert_eq!(subscription.next().await.unwrap(), Some(Event::Notification { notification: notification() }));
     assert_eq!(subscription.next().await.unwrap(), Some(Event::Removed { account: "gone".into() }));
 }

@@ -26,7 +26,8 @@ pub struct DeviceCodePrompt {
     pub message: Option<String>,
 }
 
-const USE_BROWSER: &str = "Sign in through the browser on this computer instead: run `graphlink connect` without --device-code.";
+const USE_BROWSER: &str =
+    "Sign in through the browser on this computer instead: Connect in the Graphlink window, or run `graphlink connect` without --device-code.";
 
 impl Link {
     /// Links an account with a device code: requests a code, hands it to
@@ -90,12 +91,12 @@ impl Link {
         let failure = match error {
             DeviceError::Declined => failure_text(
                 LinkState::NotConnected,
-                "The sign-in was declined on the other device, so nothing was linked. Run `graphlink connect --device-code` to try again.".to_owned(),
+                "The sign-in was declined on the other device, so nothing was linked. Sign in with a new code to try again.".to_owned(),
                 Action::Reconnect,
             ),
             DeviceError::Expired => failure_text(
                 LinkState::NotConnected,
-                "The code expired before the sign-in was finished. Run `graphlink connect --device-code` for a new code.".to_owned(),
+                "The code expired before the sign-in was finished. Sign in with a new code to try again.".to_owned(),
                 Action::Reconnect,
             ),
             DeviceError::BlockedByPolicy(body) => {

@@ -81,9 +81,6 @@ impl Link {
             status.message = format!(
                 "Your organisation requires an administrator to approve Graphlink's permissions before you can reconnect.{new_permissions} Send IT the request for IT."
             );
-            if let Action::AskAdmin { admin_consent_url } = &status.action {
-                status.message.push_str(&format!(" Admin consent link: {admin_consent_url}"));
-            }
         } else if !missing.is_empty() {
             status.state = LinkState::ReconnectNeeded;
             status.action = Action::Reconnect;

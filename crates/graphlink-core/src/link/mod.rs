@@ -172,6 +172,7 @@ pub fn status_from_record(record: &AccountRecord) -> AccountStatus {
         action: crate::state::Action::None,
         last_checked: record.last_check.as_ref().map(|last| last.checked_at),
         last_connected: record.last_connected,
+        next_check: None,
         error,
     }
 }

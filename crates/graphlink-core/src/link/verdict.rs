@@ -1,5 +1,5 @@
-//! Conversion of a classification into the message, the action and the
-//! admin-consent link for IT that the user is shown.
+//! Conversion of a classification into the message and the action the user
+//! is shown, with the admin-consent link for IT in the action.
 
 use url::Url;
 
@@ -12,10 +12,9 @@ use crate::state::{Action, Capabilities, ErrorDetail, LinkState, Verdict};
 #[must_use]
 pub fn verdict(config: &Config, tenant: Option<&str>, classification: &Classification, capabilities: Capabilities, error: Option<ErrorDetail>) -> Verdict {
     let action = action(config, tenant, classification.state, classification.reason);
+    // The admin-consent link stays out of the sentence: it is long, the rep
+    // forwards it inside the request for IT, and the action carries it.
     let mut message = classification.reason.message().to_owned();
-    if let Action::AskAdmin { admin_consent_url } = &action {
-        message.push_str(&format!(" Admin consent link: {admin_consent_url}"));
-    }
     if let Some(correlation_id) = error.as_ref().and_then(|detail| detail.correlation_id.as_deref()) {
         message.push_str(&format!(" (correlation ID {correlation_id})"));
     }

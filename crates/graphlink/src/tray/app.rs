@@ -107,7 +107,7 @@ pub fn run(runtime: &Runtime, tray: Box<Tray>) -> ExitCode {
 fn spawn_request(runtime: &Runtime, tray: &Tray, request: Request) {
     let service = Arc::clone(&tray.service);
     runtime.spawn(async move {
-        match service.call(request).await {
+        match service.call(request, graphlink_core::ipc::Progress::ignored()).await {
             IpcEvent::Error(error) => {
                 tracing::warn!(code = ?error.code, %error, "menu request failed");
                 notifier::show_text("Graphlink", &error.message).await;

@@ -104,6 +104,7 @@ mod tests {
             action: Action::None,
             last_checked: None,
             last_connected: None,
+            next_check: None,
             error: None,
         }
     }

@@ -126,6 +126,7 @@ mod tests {
             action,
             last_checked: None,
             last_connected: None,
+            next_check: None,
             error: None,
         }
     }

@@ -163,6 +163,18 @@ impl Desktop {
         panic!("import could not take a screenshot");
     }
 
+    /// Signs in on the simulator's device page with `code`, as a phone would.
+    pub async fn sign_in_with_code(&self, address: &str, code: &str) {
+        let mut command = Command::new(sibling("sim-browser"));
+        command
+            .arg(address)
+            .env("SIM_BROWSER_USER", &self.user.username)
+            .env("SIM_BROWSER_PASSWORD", &self.user.password)
+            .env("SIM_BROWSER_CODE", code);
+        let output = tokio::task::spawn_blocking(move || command.output().expect("sim-browser runs")).await.expect("join");
+        assert!(output.status.success(), "sim-browser failed: {}", String::from_utf8_lossy(&output.stderr));
+    }
+
     /// Returns everything the tray wrote to its log directory.
     pub fn tray_logs(&self) -> String {
         let dir = self.dir.path().join("state").join("graphlink").join("logs");

@@ -50,6 +50,10 @@ async fn window_connect_revoke_reconnect() {
     // The scripted browser signs in; the window shows the account connected.
     let connected = window.wait_for(&card(&username, "connected"), SIGN_IN_TIMEOUT).await;
     assert!(window.text(&connected).await.contains("Connected"), "{}", window.source().await);
+    window.wait_for(r#"details[data-role="readiness"][data-ready="true"]"#, STATE_TIMEOUT).await;
+    let times = window.text(&window.wait_for("p.times", STATE_TIMEOUT).await).await;
+    assert!(times.contains("Next check:"), "the card says when the next check runs: {times}");
+    assert!(!times.contains("not planned"), "the tray planned the next check: {times}");
     desktop.screenshot("connected").await;
     assert_eq!(desktop.notifications(), Vec::<String>::new(), "a healthy link notifies nobody");
 
@@ -85,6 +89,14 @@ async fn window_connect_revoke_reconnect() {
     assert!(window.text(&admin).await.contains("Copy request for IT"), "{}", window.source().await);
     desktop.screenshot("admin_needed").await;
 
+    // The readiness checklist names the missing step and who can fix it.
+    let readiness = window.wait_for(r#"details[data-role="readiness"][data-ready="false"] summary"#, STATE_TIMEOUT).await;
+    window.click(&readiness).await;
+    let consent = window.wait_for(r#"li.step[data-step="consent_allowed"][data-status="missing"]"#, STATE_TIMEOUT).await;
+    assert!(window.text(&consent).await.contains("Who can fix it: your IT department."), "{}", window.source().await);
+    window.execute(r#"document.querySelector('details[data-role="readiness"]').scrollIntoView()"#).await;
+    desktop.screenshot("readiness").await;
+
     // No token reached the window, the IPC stream or the log.
     let refresh_token = desktop.state.latest_refresh_token(&username).expect("the simulator issued a refresh token");
     while let Ok(Ok(Some(event))) = tokio::time::timeout(Duration::from_millis(200), subscription.next()).await {
@@ -108,6 +120,42 @@ async fn window_connect_revoke_reconnect() {
     assert!(status.success(), "the tray exited with {status}: {}", desktop.artifact("tray.stderr"));
     assert!(!desktop.endpoint.address.exists(), "the socket outlived the tray");
     assert!(!matches!(ipc::request(&desktop.endpoint, &Request::Status).await, Ok(Event::Snapshot { .. })));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs a desktop session; `make test` runs it under Xvfb"]
+async fn window_device_code_sign_in_and_cancel() {
+    let desktop = Desktop::start().await;
+    let username = desktop.user.username.clone();
+    desktop.state.set_device_code_interval(1);
+    let window = Session::start(desktop.driver_port, sibling("graphlink-window").to_str().unwrap()).await;
+
+    // First run: sign in with a code entered on another device.
+    let with_code = window.wait_for(r#"button[data-action="connect_with_code"]"#, STATE_TIMEOUT).await;
+    window.click(&with_code).await;
+    let code = window.text(&window.wait_for(r#"[data-role="user-code"]"#, STATE_TIMEOUT).await).await;
+    let address = window.text(&window.wait_for(r#"[data-role="verification-uri"]"#, STATE_TIMEOUT).await).await;
+    assert!(address.ends_with("/devicelogin"), "{address}");
+    desktop.screenshot("device_code").await;
+    desktop.sign_in_with_code(&address, &code).await;
+    window.wait_for(&card(&username, "connected"), SIGN_IN_TIMEOUT).await;
+
+    // A revoked link offers a code too; cancelling it frees the tray for the browser sign-in.
+    desktop.state.revoke(&username);
+    ipc::request(&desktop.endpoint, &Request::CheckNow).await.expect("check now");
+    let with_code = window.wait_for(&format!(r#"li.card[data-account="{username}"] button[data-action="reconnect_with_code"]"#), STATE_TIMEOUT).await;
+    window.click(&with_code).await;
+    window.wait_for(r#"[data-role="user-code"]"#, STATE_TIMEOUT).await;
+    let cancel = window.wait_for(r#"button[data-action="cancel_sign_in"]"#, STATE_TIMEOUT).await;
+    window.click(&cancel).await;
+    window.wait_for_none(r#"[data-role="device-code"]"#, STATE_TIMEOUT).await;
+    let notice = window.text(&window.wait_for("#notice", STATE_TIMEOUT).await).await;
+    assert_eq!(notice, "The sign-in with a code was cancelled.");
+    let reconnect = window.wait_for(&format!(r#"li.card[data-account="{username}"] button[data-action="reconnect"]"#), STATE_TIMEOUT).await;
+    window.click(&reconnect).await;
+    window.wait_for(&card(&username, "connected"), SIGN_IN_TIMEOUT).await;
+    assert!(desktop.tray_logs().contains("cancelling its sign-in"), "the tray stopped polling for the cancelled code");
+    window.end().await;
 }
 
 // Multi-threaded, so the in-process simulator keeps serving requests while the

@@ -86,6 +86,21 @@ impl Session {
         reply["value"].as_str().unwrap_or_default().to_owned()
     }
 
+    /// Runs a script in the page and returns its result.
+    pub async fn execute(&self, script: &str) -> Value {
+        let reply = self.call(reqwest::Method::POST, "/execute/sync", Some(json!({"script": script, "args": []}))).await;
+        reply["value"].clone()
+    }
+
+    /// Waits up to `timeout` until no element matches `selector`.
+    pub async fn wait_for_none(&self, selector: &str, timeout: Duration) {
+        let deadline = Instant::now() + timeout;
+        while !self.find_all(selector).await.is_empty() {
+            assert!(Instant::now() < deadline, "{selector} still matches after {timeout:?}; the page is:\n{}", self.source().await);
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
     /// Ends the session, which closes the window.
     pub async fn end(self) {
         let _ = self.call(reqwest::Method::DELETE, "", None).await;

@@ -18,6 +18,7 @@ fn status(state: LinkState) -> AccountStatus {
         action: Action::Reconnect,
         last_checked: None,
         last_connected: None,
+        next_check: None,
         error: None,
     }
 }
