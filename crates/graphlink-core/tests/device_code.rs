@@ -10,6 +10,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
+use graphlink_core::oauth::TokenClient;
 use graphlink_core::oauth::device::{self, DeviceAuthorization, DeviceError};
 use graphlink_sim::{Faults, SimHandle, SimState, SimUser, UserSpec};
 use url::Url;
@@ -42,7 +43,11 @@ impl Bed {
     }
 
     async fn request_code(&self) -> DeviceAuthorization {
-        device::request_code(&self.http, &self.endpoint("devicecode"), graphlink_sim::DEMO_CLIENT_ID, SCOPES).await.expect("device code")
+        device::request_code(&self.client(), &self.endpoint("devicecode"), SCOPES).await.expect("device code")
+    }
+
+    fn client(&self) -> TokenClient {
+        TokenClient::new(self.http.clone(), self.endpoint("token"), graphlink_sim::DEMO_CLIENT_ID.to_owned())
     }
 
     fn advance(&self, by: Duration) {
@@ -88,7 +93,7 @@ async fn poll_with(
         bed.advance(advance);
         std::future::ready(())
     };
-    let result = device::poll(&bed.http, &bed.endpoint("token"), graphlink_sim::DEMO_CLIENT_ID, authorization, sleep).await;
+    let result = device::poll(&bed.client(), authorization, sleep).await;
     let waits = waits.lock().expect("lock").clone();
     (result, waits)
 }

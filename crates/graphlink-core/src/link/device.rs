@@ -13,7 +13,7 @@ use super::{Link, verdict};
 use crate::accounts::AccountRecord;
 use crate::classify;
 use crate::oauth::device::{self, DeviceError};
-use crate::oauth::{IdClaims, TokenError};
+use crate::oauth::{IdClaims, TokenClient, TokenError};
 use crate::state::{AccountStatus, Action, LinkState};
 
 /// The code and address the user enters on another device, ready to show and copy.
@@ -60,7 +60,8 @@ impl Link {
         };
 
         let scope = self.config.scope_string();
-        let authorization = device::request_code(&self.http, &device_endpoint, &client_id, &scope)
+        let client = TokenClient::new(self.http.clone(), endpoints.token_endpoint.clone(), client_id.clone());
+        let authorization = device::request_code(&client, &device_endpoint, &scope)
             .await
             .map_err(|error| self.device_failure(DeviceError::Token(error), account))?;
         on_code(&DeviceCodePrompt {
@@ -71,7 +72,7 @@ impl Link {
         });
         tracing::info!(expires_in_secs = authorization.expires_in.as_secs(), "waiting for the device code sign-in");
 
-        let tokens = device::poll(&self.http, &endpoints.token_endpoint, &client_id, &authorization, sleep)
+        let tokens = device::poll(&client, &authorization, sleep)
             .await
             .map_err(|error| self.device_failure(error, account))?;
         let id_token = tokens.id_token.as_ref().ok_or_else(|| failure_text(LinkState::NotConnected, crate::signin::SignInError::NoIdToken.to_string(), Action::FixConfiguration))?;

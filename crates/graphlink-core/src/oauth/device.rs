@@ -8,16 +8,12 @@
 use std::future::Future;
 use std::time::Duration;
 
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::SecretString;
 use serde::Deserialize;
 use url::Url;
 
 use super::error::{EntraError, TokenError};
-use super::token::TokenResponse;
-use crate::http::{self, TransportError};
-
-/// The grant type of a device code redemption.
-pub const GRANT_TYPE: &str = "urn:ietf:params:oauth:grant-type:device_code";
+use super::token::{TokenClient, TokenResponse, post_form};
 
 /// Polling interval when the server sends none (RFC 8628, section 3.2).
 const DEFAULT_INTERVAL: Duration = Duration::from_secs(5);
@@ -61,19 +57,6 @@ struct RawDeviceAuthorization {
     message: Option<String>,
 }
 
-#[derive(Deserialize)]
-struct RawTokens {
-    access_token: String,
-    #[serde(default)]
-    refresh_token: Option<String>,
-    #[serde(default)]
-    id_token: Option<String>,
-    #[serde(default)]
-    expires_in: Option<u64>,
-    #[serde(default)]
-    scope: Option<String>,
-}
-
 /// The reason polling ended without tokens.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum DeviceError {
@@ -88,13 +71,13 @@ pub enum DeviceError {
     Token(#[from] TokenError),
 }
 
-/// Requests a device code for `scope`.
+/// Requests a device code for `scope` from the device authorization `endpoint`.
 ///
 /// # Errors
 ///
 /// Returns a [`TokenError`] for transport failures and error responses.
-pub async fn request_code(http: &reqwest::Client, endpoint: &Url, client_id: &str, scope: &str) -> Result<DeviceAuthorization, TokenError> {
-    let body = post(http, endpoint, &[("client_id", client_id), ("scope", scope)]).await?;
+pub async fn request_code(client: &TokenClient, endpoint: &Url, scope: &str) -> Result<DeviceAuthorization, TokenError> {
+    let body = post_form(client.http(), endpoint, &[("client_id", client.client_id()), ("scope", scope)]).await?;
     // The serde error text is dropped because it can quote the device code.
     let raw: RawDeviceAuthorization = serde_json::from_slice(&body)
         .map_err(|_| TokenError::Malformed(format!("{} bytes that are not a device authorization response", body.len())))?;
@@ -116,13 +99,7 @@ pub async fn request_code(http: &reqwest::Client, endpoint: &Url, client_id: &st
 ///
 /// Returns a [`DeviceError`]: declined, expired, blocked by a policy, or any
 /// other token endpoint or transport failure.
-pub async fn poll<S, F>(
-    http: &reqwest::Client,
-    token_endpoint: &Url,
-    client_id: &str,
-    authorization: &DeviceAuthorization,
-    mut sleep: S,
-) -> Result<TokenResponse, DeviceError>
+pub async fn poll<S, F>(client: &TokenClient, authorization: &DeviceAuthorization, mut sleep: S) -> Result<TokenResponse, DeviceError>
 where
     S: FnMut(Duration) -> F,
     F: Future<Output = ()>,
@@ -136,9 +113,8 @@ where
         sleep(interval).await;
         waited += interval;
 
-        let form = [("grant_type", GRANT_TYPE), ("client_id", client_id), ("device_code", authorization.device_code.expose_secret())];
-        let error = match post(http, token_endpoint, &form).await {
-            Ok(body) => return parse_tokens(&body).map_err(|detail| DeviceError::Token(TokenError::Malformed(detail))),
+        let error = match client.redeem_device_code(&authorization.device_code).await {
+            Ok(tokens) => return Ok(tokens),
             Err(error) => error,
         };
         let TokenError::Rejected { body: Some(body), .. } = &error else {
@@ -164,44 +140,6 @@ pub fn is_policy_block(body: &EntraError) -> bool {
     body.suberror.as_deref() == Some("message_only") || body.aadsts().is_some_and(|code| POLICY_BLOCK_CODES.contains(&code))
 }
 
-async fn post(http: &reqwest::Client, endpoint: &Url, form: &[(&str, &str)]) -> Result<Vec<u8>, TokenError> {
-    let response = http
-        .post(endpoint.clone())
-        .header(reqwest::header::ACCEPT, "application/json")
-        .form(form)
-        .send()
-        .await
-        .map_err(|error| TransportError::from_reqwest(&error))?;
-    let status = response.status();
-    let retry_after = http::retry_after(response.headers());
-    let body = http::read_body(response).await?;
-    if !status.is_success() {
-        let body = serde_json::from_slice::<EntraError>(&body).ok();
-        return Err(TokenError::Rejected { status: status.as_u16(), body, retry_after });
-    }
-    Ok(body)
-}
-
-/// Parses a token response. The error describes the body without quoting it,
-/// because it can contain tokens.
-fn parse_tokens(body: &[u8]) -> Result<TokenResponse, String> {
-    let raw: RawTokens = serde_json::from_slice(body).map_err(|_| format!("{} bytes that are not a token response", body.len()))?;
-    let scopes = raw
-        .scope
-        .as_deref()
-        .unwrap_or_default()
-        .split_whitespace()
-        .map(|scope| scope.strip_prefix("https://graph.microsoft.com/").unwrap_or(scope).to_owned())
-        .collect();
-    Ok(TokenResponse {
-        access_token: raw.access_token.into(),
-        refresh_token: raw.refresh_token.map(Into::into),
-        id_token: raw.id_token.map(Into::into),
-        expires_in: Duration::from_secs(raw.expires_in.unwrap_or(3600)),
-        scopes,
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -214,11 +152,5 @@ mod tests {
         assert!(is_policy_block(&message_only));
         let pending = EntraError { error: "authorization_pending".into(), error_codes: vec![70016], ..EntraError::default() };
         assert!(!is_policy_block(&pending));
-    }
-
-    #[test]
-    fn token_parse_error_hides_body() {
-        let error = parse_tokens(br#"{"refresh_token":"canary-secret"}"#).expect_err("no access token");
-        assert!(!error.contains("canary"), "{error}");
     }
 }

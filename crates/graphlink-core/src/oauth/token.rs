@@ -113,6 +113,27 @@ impl TokenClient {
         .await
     }
 
+    /// Redeems the device code of a device code sign-in (RFC 8628). Until
+    /// the user has signed in, the endpoint rejects it with
+    /// `authorization_pending`, which the caller polls through.
+    ///
+    /// # Errors
+    ///
+    /// Returns a [`TokenError`] for transport failures and error responses.
+    pub async fn redeem_device_code(&self, device_code: &SecretString) -> Result<TokenResponse, TokenError> {
+        self.post(&[("grant_type", DEVICE_CODE_GRANT), ("client_id", &self.client_id), ("device_code", device_code.expose_secret())]).await
+    }
+
+    #[must_use]
+    pub fn client_id(&self) -> &str {
+        &self.client_id
+    }
+
+    #[must_use]
+    pub fn http(&self) -> &reqwest::Client {
+        &self.http
+    }
+
     /// Posts a token request. Every request declares the `cp1` client
     /// capability, so Graph sends claims challenges instead of silently
     /// honouring a revoked token until it expires.
@@ -122,28 +143,36 @@ impl TokenClient {
         if !form.iter().any(|(name, _)| *name == "claims") {
             form.push(("claims", &capabilities));
         }
-        let response = self
-            .http
-            .post(self.endpoint.clone())
-            .header(reqwest::header::ACCEPT, "application/json")
-            .form(&form)
-            .send()
-            .await
-            .map_err(|error| TransportError::from_reqwest(&error))?;
-
-        let status = response.status();
-        let retry_after = http::retry_after(response.headers());
-        let body = http::read_body(response).await?;
-
-        if !status.is_success() {
-            let body = serde_json::from_slice::<EntraError>(&body).ok();
-            return Err(TokenError::Rejected { status: status.as_u16(), body, retry_after });
-        }
+        let body = post_form(&self.http, &self.endpoint, &form).await?;
         // The serde error text is dropped because it can quote the body, which contains tokens.
         let raw: RawTokenResponse = serde_json::from_slice(&body)
             .map_err(|_| TokenError::Malformed(format!("{} bytes that are not a token response", body.len())))?;
         Ok(raw.into())
     }
+}
+
+/// The grant type of a device code redemption.
+pub const DEVICE_CODE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
+
+/// Posts a form to an endpoint of the identity platform and returns the body
+/// of a success. An error status becomes [`TokenError::Rejected`] with the
+/// platform's error body, when it sent one, and its `Retry-After`.
+pub(super) async fn post_form(http: &reqwest::Client, endpoint: &Url, form: &[(&str, &str)]) -> Result<Vec<u8>, TokenError> {
+    let response = http
+        .post(endpoint.clone())
+        .header(reqwest::header::ACCEPT, "application/json")
+        .form(form)
+        .send()
+        .await
+        .map_err(|error| TransportError::from_reqwest(&error))?;
+    let status = response.status();
+    let retry_after = http::retry_after(response.headers());
+    let body = http::read_body(response).await?;
+    if !status.is_success() {
+        let body = serde_json::from_slice::<EntraError>(&body).ok();
+        return Err(TokenError::Rejected { status: status.as_u16(), body, retry_after });
+    }
+    Ok(body)
 }
 
 impl From<RawTokenResponse> for TokenResponse {
