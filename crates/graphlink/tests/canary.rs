@@ -8,12 +8,11 @@
 
 mod common;
 
-use std::io::{BufRead as _, BufReader};
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
-use common::{TestEnv, describe, sim_browser};
+use common::{TestEnv, describe};
 use graphlink_sim::Faults;
 
 /// Base64url characters only, so codes and tokens stay valid in URLs and forms.
@@ -109,43 +108,7 @@ impl CanaryRun {
     /// Runs `connect --device-code` and signs in on the device page with the
     /// code it prints.
     async fn device_code_connect(&mut self) -> Output {
-        self.env.state.set_device_code_interval(1);
-        let mut command = self.command(&["connect", "--device-code"]);
-        command.stdout(Stdio::piped()).stderr(Stdio::piped());
-        let mut child = command.spawn().expect("graphlink starts");
-        let stderr = child.stderr.take().expect("stderr");
-        let user = self.env.user.clone();
-
-        let output = tokio::task::spawn_blocking(move || {
-            let mut lines = BufReader::new(stderr).lines();
-            let mut seen = Vec::new();
-            let mut address = None;
-            let code = loop {
-                let line = lines.next().expect("graphlink printed the code").expect("utf-8");
-                seen.push(line.clone());
-                if let Some(rest) = line.strip_prefix("To sign in, open ") {
-                    address = rest.split_whitespace().next().map(str::to_owned);
-                } else if address.is_some() && !line.trim().is_empty() {
-                    break line.trim().to_owned();
-                }
-            };
-            let browser = Command::new(sim_browser())
-                .arg(address.expect("address printed"))
-                .env("SIM_BROWSER_USER", &user.username)
-                .env("SIM_BROWSER_PASSWORD", &user.password)
-                .env("SIM_BROWSER_CODE", &code)
-                .output()
-                .expect("sim-browser runs");
-            seen.extend(lines.map_while(Result::ok));
-            let mut output = child.wait_with_output().expect("graphlink exits");
-            let mut stderr = seen.join("\n").into_bytes();
-            stderr.extend_from_slice(&browser.stdout);
-            stderr.extend_from_slice(&browser.stderr);
-            output.stderr = stderr;
-            output
-        })
-        .await
-        .expect("join");
+        let output = self.env.device_code_connect(&[], &self.env.user, None).await;
         self.record("connect --device-code", output.clone());
         output
     }

@@ -6,7 +6,6 @@ use std::io::Read as _;
 use std::process::Stdio;
 
 use common::{TestEnv, describe};
-use graphlink_sim::UserSpec;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn status_without_client_id_names_setting() {
@@ -43,16 +42,9 @@ async fn closed_pipe_is_not_a_crash() {
 #[tokio::test(flavor = "multi_thread")]
 async fn disconnect_without_name_keeps_several() {
     let env = TestEnv::start().await;
-    let other = env.state.add_user(UserSpec {
-        username: "megan.bowen@contoso.example".into(),
-        display_name: "Megan Bowen".into(),
-        password: "another horse battery staple".into(),
-        tenant_id: Some(env.user.tenant_id.clone()),
-    });
+    let other = env.add_colleague();
     assert!(env.connect().await.status.success());
-    let mut second = env.command(&["connect", "--timeout", "30"]);
-    second.env("SIM_BROWSER_USER", &other.username).env("SIM_BROWSER_PASSWORD", &other.password);
-    let output = tokio::task::spawn_blocking(move || second.output().expect("runs")).await.expect("join");
+    let output = env.run_as(&other, &["connect", "--timeout", "30"]).await;
     assert!(output.status.success(), "{}", describe(&output));
 
     let output = env.run(&["disconnect"]).await;

@@ -5,11 +5,9 @@
 
 mod common;
 
-use std::io::{BufRead as _, BufReader};
-use std::process::Stdio;
 
 use common::{TestEnv, describe, sim_browser};
-use graphlink_sim::{Capability, Faults, UserSpec};
+use graphlink_sim::{Capability, Faults};
 use serde_json::Value;
 
 /// Writes a `BROWSER` script that logs each URL, then runs the scripted browser.
@@ -90,20 +88,13 @@ async fn reconnect_sends_hints_and_accepts_same_user() {
 #[tokio::test(flavor = "multi_thread")]
 async fn reconnect_as_other_user_rejected() {
     let env = TestEnv::start().await;
-    let other = env.state.add_user(UserSpec {
-        username: "megan.bowen@contoso.example".into(),
-        display_name: "Megan Bowen".into(),
-        password: "another horse battery staple".into(),
-        tenant_id: Some(env.user.tenant_id.clone()),
-    });
+    let other = env.add_colleague();
     assert!(env.connect().await.status.success());
     let before = env.keyring_secret().expect("token stored");
     let accounts_file = env.data_dir().join("graphlink/accounts.json");
     let accounts_before = std::fs::read_to_string(&accounts_file).expect("accounts file");
 
-    let mut command = env.command(&["connect", "--timeout", "30", "--account", &env.account_key()]);
-    command.env("SIM_BROWSER_USER", &other.username).env("SIM_BROWSER_PASSWORD", &other.password);
-    let output = tokio::task::spawn_blocking(move || command.output().expect("runs")).await.expect("join");
+    let output = env.run_as(&other, &["connect", "--timeout", "30", "--account", &env.account_key()]).await;
 
     assert_eq!(output.status.code(), Some(1), "{}", describe(&output));
     let text = stderr(&output);
@@ -126,58 +117,9 @@ async fn reconnect_unknown_account_fails_fast() {
     assert_eq!(env.state.stats().authorize_requests, 0);
 }
 
-/// Runs `connect --device-code`, signs in on the device page with the
-/// printed code using `choices`, and returns the command's output.
+/// Runs `connect --device-code` and signs in as the test's user with `choices`.
 async fn device_code_connect(env: &TestEnv, choices: &str) -> std::process::Output {
-    device_code_connect_as(env, &[], env.user.clone(), choices).await
-}
-
-/// Runs `connect --device-code` with `extra` arguments and signs in as `user`.
-async fn device_code_connect_as(env: &TestEnv, extra: &[&str], user: graphlink_sim::SimUser, choices: &str) -> std::process::Output {
-    env.state.set_device_code_interval(1);
-    let mut args = vec!["connect", "--device-code"];
-    args.extend_from_slice(extra);
-    let mut command = env.command(&args);
-    command.stdout(Stdio::piped()).stderr(Stdio::piped());
-    let mut child = command.spawn().expect("graphlink starts");
-    let stderr = child.stderr.take().expect("stderr");
-    let choices = choices.to_owned();
-
-    tokio::task::spawn_blocking(move || {
-        let mut lines = BufReader::new(stderr).lines();
-        let mut seen = Vec::new();
-        let mut address = None;
-        let code = loop {
-            let line = lines.next().expect("graphlink printed the code").expect("utf-8");
-            seen.push(line.clone());
-            if let Some(rest) = line.strip_prefix("To sign in, open ") {
-                address = rest.split_whitespace().next().map(str::to_owned);
-            } else if address.is_some() && !line.trim().is_empty() {
-                break line.trim().to_owned();
-            }
-        };
-        let address = address.expect("address printed");
-        let browser = std::process::Command::new(sim_browser())
-            .arg(&address)
-            .env("SIM_BROWSER_USER", &user.username)
-            .env("SIM_BROWSER_PASSWORD", &user.password)
-            .env("SIM_BROWSER_CODE", &code)
-            .env("SIM_BROWSER_CHOICES", &choices)
-            .output()
-            .expect("sim-browser runs");
-        // The rest of stderr is read by wait_with_output only if we hand it back;
-        // collect it here instead.
-        let rest: Vec<String> = lines.map_while(Result::ok).collect();
-        let mut output = child.wait_with_output().expect("graphlink exits");
-        let mut all = seen.join("\n");
-        all.push('\n');
-        all.push_str(&rest.join("\n"));
-        all.push_str(&format!("\n[sim-browser exit {:?}]", browser.status.code()));
-        output.stderr = all.into_bytes();
-        output
-    })
-    .await
-    .expect("join")
+    env.device_code_connect(&[], &env.user, Some(choices)).await
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -219,21 +161,16 @@ async fn device_code_policy_block_points_to_browser() {
 #[tokio::test(flavor = "multi_thread")]
 async fn device_code_reconnect_checks_identity() {
     let env = TestEnv::start().await;
-    let other = env.state.add_user(UserSpec {
-        username: "megan.bowen@contoso.example".into(),
-        display_name: "Megan Bowen".into(),
-        password: "another horse battery staple".into(),
-        tenant_id: Some(env.user.tenant_id.clone()),
-    });
+    let other = env.add_colleague();
     assert!(env.connect().await.status.success());
     let before = env.keyring_secret().expect("token stored");
 
-    let output = device_code_connect_as(&env, &["--account", &env.user.username], other.clone(), "signin,approve,accept").await;
+    let output = env.device_code_connect(&["--account", &env.user.username], &other, Some("signin,approve,accept")).await;
     assert_eq!(output.status.code(), Some(1), "{}", describe(&output));
     assert!(stderr(&output).contains(&format!("You signed in as {}", other.username)), "{}", describe(&output));
     assert_eq!(env.keyring_secret(), Some(before), "the original keyring entry is untouched");
 
-    let output = device_code_connect_as(&env, &["--account", &env.user.username], env.user.clone(), "signin,approve,accept").await;
+    let output = env.device_code_connect(&["--account", &env.user.username], &env.user, Some("signin,approve,accept")).await;
     assert!(output.status.success(), "{}", describe(&output));
 }
 

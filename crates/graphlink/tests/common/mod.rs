@@ -6,7 +6,8 @@
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::io::{BufRead as _, BufReader};
+use std::process::{Command, Output, Stdio};
 
 use graphlink_sim::{SimHandle, SimState, SimUser, UserSpec};
 use serde_json::Value;
@@ -82,6 +83,70 @@ impl TestEnv {
 
     pub async fn connect(&self) -> Output {
         self.run(&["connect", "--timeout", "30"]).await
+    }
+
+    /// Adds a second user to the first user's tenant.
+    pub fn add_colleague(&self) -> SimUser {
+        self.state.add_user(UserSpec {
+            username: "megan.bowen@contoso.example".into(),
+            display_name: "Megan Bowen".into(),
+            password: "another horse battery staple".into(),
+            tenant_id: Some(self.user.tenant_id.clone()),
+        })
+    }
+
+    /// Runs `graphlink` with the scripted browser signing in as `user`.
+    pub async fn run_as(&self, user: &SimUser, args: &[&str]) -> Output {
+        let mut command = self.command(args);
+        command.env("SIM_BROWSER_USER", &user.username).env("SIM_BROWSER_PASSWORD", &user.password);
+        tokio::task::spawn_blocking(move || command.output().expect("graphlink runs")).await.expect("join")
+    }
+
+    /// Runs `connect --device-code` with `extra` arguments, then signs in as
+    /// `user` on the device page with the printed code, pressing `choices`
+    /// (`None`: the scripted browser's defaults). Its stderr holds Graphlink's
+    /// lines followed by the scripted browser's output.
+    pub async fn device_code_connect(&self, extra: &[&str], user: &SimUser, choices: Option<&str>) -> Output {
+        self.state.set_device_code_interval(1);
+        let mut args = vec!["connect", "--device-code"];
+        args.extend_from_slice(extra);
+        let mut command = self.command(&args);
+        command.stdout(Stdio::piped()).stderr(Stdio::piped());
+        let mut child = command.spawn().expect("graphlink starts");
+        let stderr = child.stderr.take().expect("stderr");
+        let mut browser = Command::new(sim_browser());
+        browser.env("SIM_BROWSER_USER", &user.username).env("SIM_BROWSER_PASSWORD", &user.password);
+        if let Some(choices) = choices {
+            browser.env("SIM_BROWSER_CHOICES", choices);
+        }
+
+        tokio::task::spawn_blocking(move || {
+            let mut lines = BufReader::new(stderr).lines();
+            let mut seen = Vec::new();
+            let mut address = None;
+            let code = loop {
+                let line = lines.next().expect("graphlink printed the code").expect("utf-8");
+                seen.push(line.clone());
+                if let Some(rest) = line.strip_prefix("To sign in, open ") {
+                    address = rest.split_whitespace().next().map(str::to_owned);
+                } else if address.is_some() && !line.trim().is_empty() {
+                    break line.trim().to_owned();
+                }
+            };
+            let signed_in = browser.arg(address.expect("address printed")).env("SIM_BROWSER_CODE", &code).output().expect("sim-browser runs");
+            // wait_with_output reads only what is still in the pipe, so the rest is collected here.
+            seen.extend(lines.map_while(Result::ok));
+            let mut output = child.wait_with_output().expect("graphlink exits");
+            let mut stderr = seen.join("\n").into_bytes();
+            stderr.push(b'\n');
+            stderr.extend_from_slice(&signed_in.stdout);
+            stderr.extend_from_slice(&signed_in.stderr);
+            stderr.extend_from_slice(format!("\n[sim-browser exit {:?}]", signed_in.status.code()).as_bytes());
+            output.stderr = stderr;
+            output
+        })
+        .await
+        .expect("join")
     }
 
     /// Runs `status --json` and returns the exit code and the document.
