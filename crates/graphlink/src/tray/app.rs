@@ -146,6 +146,8 @@ fn refresh(icon: Option<&TrayIcon>, statuses: &[AccountStatus], start_at_login: 
     if let Err(error) = changed {
         tracing::error!(%error, "could not change the tray icon");
     }
+    // NOTE: on Linux, tray-icon drops tooltips (libayatana-appindicator has
+    // none), so there the menu's account lines are the only state in words.
     if let Err(error) = icon.set_tooltip(Some(look::tooltip(statuses))) {
         tracing::error!(%error, "could not change the tray tooltip");
     }

@@ -104,7 +104,7 @@ impl TestEnv {
 
     /// Runs `connect --device-code` with `extra` arguments, then signs in as
     /// `user` on the device page with the printed code, pressing `choices`
-    /// (`None`: the scripted browser's defaults). Its stderr holds Graphlink's
+    /// (`None`: the scripted browser's defaults). Its stderr contains Graphlink's
     /// lines followed by the scripted browser's output.
     pub async fn device_code_connect(&self, extra: &[&str], user: &SimUser, choices: Option<&str>) -> Output {
         self.state.set_device_code_interval(1);

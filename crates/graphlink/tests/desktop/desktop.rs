@@ -185,10 +185,25 @@ impl Desktop {
         text
     }
 
+    /// Returns the home directory the tray and the commands run with.
+    pub fn home(&self) -> PathBuf {
+        self.dir.path().join("home")
+    }
+
+    /// Returns the process ID of the tray.
+    pub fn tray_pid(&self) -> u32 {
+        self.tray.as_ref().expect("the tray runs").id()
+    }
+
     /// Stops the tray with SIGTERM, as a logout does, and returns its exit status.
     pub fn stop_tray(&mut self) -> std::process::ExitStatus {
+        let _ = Command::new("kill").args(["-TERM", &self.tray_pid().to_string()]).status();
+        self.wait_for_tray_exit()
+    }
+
+    /// Waits up to ten seconds for the tray to exit and returns its exit status.
+    pub fn wait_for_tray_exit(&mut self) -> std::process::ExitStatus {
         let mut tray = self.tray.take().expect("the tray runs");
-        let _ = Command::new("kill").args(["-TERM", &tray.id().to_string()]).status();
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
             if let Some(status) = tray.try_wait().expect("wait for the tray") {
@@ -196,7 +211,7 @@ impl Desktop {
             }
             if Instant::now() > deadline {
                 let _ = tray.kill();
-                panic!("the tray did not stop within 10 seconds of SIGTERM");
+                panic!("the tray did not exit within 10 seconds");
             }
             std::thread::sleep(Duration::from_millis(50));
         }

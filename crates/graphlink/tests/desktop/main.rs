@@ -10,6 +10,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod desktop;
+mod tray_menu;
 mod webdriver;
 
 use std::time::Duration;
@@ -18,6 +19,8 @@ use graphlink_core::ipc::{self, Event, Request, Subscription};
 use graphlink_sim::{Capability, Faults, GraphFault};
 
 use desktop::{Desktop, notification_summaries, sibling};
+use tokio::task::block_in_place;
+use tray_menu::TrayItem;
 use webdriver::Session;
 
 const SIGN_IN_TIMEOUT: Duration = Duration::from_secs(30);
@@ -196,6 +199,64 @@ async fn second_start_at_login_stays_quiet() {
     assert!(desktop.endpoint.address.exists(), "the first tray still listens");
     tokio::time::sleep(Duration::from_secs(1)).await;
     assert_eq!(desktop.window_launches(), 1, "a start at login opened the window");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs a desktop session; `make test` runs it under Xvfb"]
+async fn tray_menu_from_a_panel() {
+    let mut desktop = Desktop::start().await;
+    let username = desktop.user.username.clone();
+    let tray = block_in_place(|| TrayItem::find(desktop.tray_pid()));
+    assert_eq!(block_in_place(|| tray.items())[0].label, "No account linked");
+
+    // Connect from the menu: the scripted browser signs in.
+    block_in_place(|| tray.click("Connect an account"));
+    // The first menu line gives the state in words, because Linux panels get no tooltip from the tray.
+    let line = block_in_place(|| tray.wait_for_item(&format!("{username}: connected"), SIGN_IN_TIMEOUT));
+    assert!(!line.enabled, "an account line is not clickable: {line:?}");
+    let status = block_in_place(|| tray.property("Status"));
+    assert!(status.contains("Active"), "the icon is shown: {status}");
+
+    // Check now from the menu checks with one Graph request.
+    let before = desktop.state.user_stats(&username).graph_requests;
+    block_in_place(|| tray.click("Check now"));
+    wait_until(STATE_TIMEOUT, "a check after Check now", || desktop.state.user_stats(&username).graph_requests > before).await;
+
+    // A revoked sign-in puts Reconnect in the menu; clicking it signs in again.
+    desktop.state.revoke(&username);
+    block_in_place(|| tray.click("Check now"));
+    block_in_place(|| tray.click(&format!("Reconnect {username}")));
+    block_in_place(|| tray.wait_for_item(&format!("{username}: connected"), SIGN_IN_TIMEOUT));
+    let items = block_in_place(|| tray.items());
+    assert!(!items.iter().any(|item| item.label.starts_with("Reconnect")), "{items:?}");
+
+    // Open Graphlink starts the window; the tray opened it once already on first run.
+    let launches = desktop.window_launches();
+    block_in_place(|| tray.click("Open Graphlink"));
+    wait_until(STATE_TIMEOUT, "a window launch", || desktop.window_launches() > launches).await;
+
+    // Start at login writes and removes the autostart entry.
+    let entry = std::path::Path::new(&desktop.home()).join(".config/autostart/Graphlink.desktop");
+    block_in_place(|| tray.click("Start at login"));
+    wait_until(STATE_TIMEOUT, "the autostart entry", || entry.exists()).await;
+    assert!(std::fs::read_to_string(&entry).unwrap().contains("--at-login"));
+    assert_eq!(block_in_place(|| tray.wait_for_item("Start at login", STATE_TIMEOUT)).checked, Some(true));
+    block_in_place(|| tray.click("Start at login"));
+    wait_until(STATE_TIMEOUT, "the autostart entry removed", || !entry.exists()).await;
+
+    // Quit ends the tray cleanly.
+    block_in_place(|| tray.click("Quit"));
+    let status = block_in_place(|| desktop.wait_for_tray_exit());
+    assert!(status.success(), "the tray exited with {status}: {}", desktop.artifact("tray.stderr"));
+    assert!(!desktop.endpoint.address.exists(), "the socket outlived the tray");
+}
+
+async fn wait_until(timeout: Duration, what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + timeout;
+    while !done() {
+        assert!(std::time::Instant::now() < deadline, "timed out after {timeout:?} waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 async fn wait_for_launches(desktop: &Desktop, count: usize) {
