@@ -168,7 +168,7 @@ pub enum StatusFormat {
 pub async fn status(context: &Context, format: StatusFormat) -> anyhow::Result<ExitCode> {
     // Without a client ID every refresh would fail: report the setting, not the accounts.
     context.link.config().require_client_id()?;
-    let statuses = context.link.check_all_guided().await?;
+    let statuses = context.link.check_all().await?;
     let attempt = if statuses.is_empty() { context.link.last_failed_attempt() } else { None };
     let config = context.link.config();
     match format {

@@ -226,12 +226,7 @@ impl Engine {
         let link = Arc::clone(&self.link);
         let reports = futures_util::future::join_all(due.into_iter().map(|(record, access)| {
             let link = Arc::clone(&link);
-            async move {
-                let mut report = link.check_cached(&record, access, now).await;
-                // Consent guidance and the TLS issuer's name, as `status` shows them.
-                report.status = link.guide(&record, report.status).await;
-                report
-            }
+            async move { link.check_cached(&record, access, now).await }
         }))
         .await;
 

@@ -58,8 +58,15 @@ impl Link {
     }
 
     /// Checks one account, reusing `cached` while it is far from expiry, so a
-    /// check costs one round trip, or two when a refresh is due.
+    /// check costs one round trip, or two when a refresh is due. The status
+    /// carries consent guidance and the name of an untrusted TLS issuer.
     pub async fn check_cached(&self, record: &AccountRecord, cached: Option<AccessToken>, now: SystemTime) -> CheckReport {
+        let mut report = self.probe_account(record, cached, now).await;
+        report.status = self.guide(record, report.status).await;
+        report
+    }
+
+    async fn probe_account(&self, record: &AccountRecord, cached: Option<AccessToken>, now: SystemTime) -> CheckReport {
         let span = tracing::info_span!("check", account = %record.key);
         async move {
             let usable = cached.filter(|access| !schedule::needs_refresh(now, access.expires_at));

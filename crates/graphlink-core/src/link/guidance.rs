@@ -7,7 +7,7 @@
 //! tell IT which proxy or CA is not trusted.
 
 use super::{Link, verdict};
-use crate::accounts::{AccountRecord, AccountsError};
+use crate::accounts::AccountRecord;
 use crate::classify::{Classification, Reason};
 use crate::config::Config;
 use crate::state::{AccountStatus, Action, LinkState};
@@ -43,20 +43,9 @@ fn consent_failure(status: &AccountStatus) -> bool {
 }
 
 impl Link {
-    /// Checks every account now, concurrently, with consent guidance applied.
-    ///
-    /// # Errors
-    ///
-    /// Returns an [`AccountsError`] when the metadata file cannot be read.
-    pub async fn check_all_guided(&self) -> Result<Vec<AccountStatus>, AccountsError> {
-        let records = self.accounts.load()?;
-        let checks = records.iter().map(|record| async move { self.guide(record, self.check(record).await).await });
-        Ok(futures_util::future::join_all(checks).await)
-    }
-
     /// Applies consent guidance to a finished check of `record`, and names
     /// the certificate issuer of a TLS failure (one extra handshake).
-    pub async fn guide(&self, record: &AccountRecord, mut status: AccountStatus) -> AccountStatus {
+    pub(super) async fn guide(&self, record: &AccountRecord, mut status: AccountStatus) -> AccountStatus {
         if status.state == LinkState::Offline && status.message == Reason::TlsFailed.message() {
             if let Some(sentence) = self.untrusted_issuer().await {
                 status.message = format!("{} {sentence}", status.message);
