@@ -103,6 +103,32 @@ pub(crate) struct Flow {
     pub created_unix: u64,
 }
 
+impl Flow {
+    /// Creates a flow at the sign-in step, without hints, claims or a signed-in user.
+    pub(crate) fn new(
+        kind: FlowKind,
+        client_id: String,
+        tenant: String,
+        scopes: RequestedScopes,
+        created_unix: u64,
+    ) -> Self {
+        Self {
+            kind,
+            client_id,
+            tenant,
+            scopes,
+            login_hint: None,
+            prompt: None,
+            domain_hint: None,
+            claims: None,
+            username: None,
+            step: Step::SignIn,
+            consent_shown: false,
+            created_unix,
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub(crate) struct CodeGrant {
     pub client_id: String,

@@ -9,21 +9,23 @@ use graphlink_sim::DEMO_CLIENT_ID;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde_json::Value;
 
+fn discovery_url(sim: &Sim, tenant: &str) -> String {
+    format!(
+        "{}/{tenant}/v2.0/.well-known/openid-configuration",
+        sim.base
+    )
+}
+
 #[tokio::test]
 async fn full_flow_issues_entra_shaped_tokens() {
     let sim = start().await;
     let alice = sim.state.user(ALICE).expect("alice exists");
-    let (verifier, challenge) = pkce();
-    let start_url = standard_authorize(&sim.base, GRAPH_SCOPES, &challenge, "xyz <&> state");
 
-    let (end, kinds) = drive(
-        &sim.client,
-        &sim.base,
-        &start_url,
-        &alice_credentials(),
-        DEFAULT_CHOICES,
-    )
-    .await;
+    let SignIn {
+        end,
+        kinds,
+        verifier,
+    } = sign_in_alice(&sim, GRAPH_SCOPES, "xyz <&> state", DEFAULT_CHOICES).await;
     let redirect = end.redirect();
     let query = query_of(&redirect);
 
@@ -69,27 +71,8 @@ async fn id_token_verifies_against_published_jwks() {
     let alice = sim.state.user(ALICE).expect("alice exists");
     let body = tokens_for_alice(&sim, GRAPH_SCOPES).await;
 
-    let discovery: Value = sim
-        .client
-        .get(format!(
-            "{}/{}/v2.0/.well-known/openid-configuration",
-            sim.base, alice.tenant_id
-        ))
-        .send()
-        .await
-        .expect("discovery request")
-        .json()
-        .await
-        .expect("discovery JSON");
-    let jwks: Value = sim
-        .client
-        .get(string_field(&discovery, "jwks_uri"))
-        .send()
-        .await
-        .expect("JWKS request")
-        .json()
-        .await
-        .expect("JWKS JSON");
+    let discovery = get_json(&sim, &discovery_url(&sim, &alice.tenant_id)).await;
+    let jwks = get_json(&sim, string_field(&discovery, "jwks_uri")).await;
     let x = jwks["keys"][0]["x"].as_str().expect("Ed25519 key");
     let key = DecodingKey::from_ed_components(x).expect("decoding key");
     let mut validation = Validation::new(Algorithm::EdDSA);
@@ -158,17 +141,8 @@ async fn other_redirect_uri_on_redeem_fails_with_500112() {
     let sim = start().await;
     let (code, verifier) = sign_in_code(&sim, GRAPH_SCOPES).await;
 
-    let reply = token_request(
-        &sim,
-        &[
-            ("client_id", DEMO_CLIENT_ID),
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", "http://localhost:53100/other"),
-            ("code_verifier", &verifier),
-        ],
-    )
-    .await;
+    let form = code_redemption_form(&code, "http://localhost:53100/other", &verifier);
+    let reply = token_request(&sim, &form).await;
 
     assert_entra_error(&reply, &sim.base, "invalid_grant", 500112, None);
 }
@@ -178,18 +152,9 @@ async fn client_secret_is_rejected_with_401() {
     let sim = start().await;
     let (code, verifier) = sign_in_code(&sim, GRAPH_SCOPES).await;
 
-    let reply = token_request(
-        &sim,
-        &[
-            ("client_id", DEMO_CLIENT_ID),
-            ("client_secret", "secret"),
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", REDIRECT_URI),
-            ("code_verifier", &verifier),
-        ],
-    )
-    .await;
+    let mut form = code_redemption_form(&code, REDIRECT_URI, &verifier);
+    form.push(("client_secret", "secret"));
+    let reply = token_request(&sim, &form).await;
 
     assert_eq!(reply.status, 401);
     assert_entra_error(&reply, &sim.base, "invalid_client", 700025, None);
@@ -201,14 +166,9 @@ async fn wrong_password_stays_on_sign_in_page() {
     let (_, challenge) = pkce();
     let start_url = standard_authorize(&sim.base, GRAPH_SCOPES, &challenge, "s");
 
-    let (end, kinds) = drive(
-        &sim.client,
-        &sim.base,
-        &start_url,
-        &[("loginfmt", ALICE), ("passwd", "wrong")],
-        DEFAULT_CHOICES,
-    )
-    .await;
+    let credentials = [("loginfmt", ALICE), ("passwd", "wrong")];
+
+    let (end, kinds) = drive(&sim, &start_url, &credentials, DEFAULT_CHOICES).await;
     let (status, page) = end.page();
 
     assert_eq!(status, 200);
@@ -237,7 +197,7 @@ async fn unregistered_redirect_uri_shows_50011_page() {
         ],
     );
 
-    let (end, _) = drive(&sim.client, &sim.base, &url, &[], DEFAULT_CHOICES).await;
+    let (end, _) = drive(&sim, &url, &[], DEFAULT_CHOICES).await;
     let (status, page) = end.page();
 
     assert_eq!(status, 400);
@@ -258,7 +218,7 @@ async fn non_guid_client_id_shows_700016_page() {
         ],
     );
 
-    let (end, _) = drive(&sim.client, &sim.base, &url, &[], DEFAULT_CHOICES).await;
+    let (end, _) = drive(&sim, &url, &[], DEFAULT_CHOICES).await;
     let (status, page) = end.page();
 
     assert_eq!(status, 400);
@@ -279,7 +239,7 @@ async fn missing_code_challenge_redirects_invalid_request() {
         ],
     );
 
-    let (end, _) = drive(&sim.client, &sim.base, &url, &[], DEFAULT_CHOICES).await;
+    let (end, _) = drive(&sim, &url, &[], DEFAULT_CHOICES).await;
     let query = query_of(&end.redirect());
 
     assert_eq!(query["error"], "invalid_request");
@@ -298,18 +258,9 @@ async fn missing_code_challenge_redirects_invalid_request() {
 #[tokio::test]
 async fn consent_cancel_returns_65004_without_subcode() {
     let sim = start().await;
-    let (_, challenge) = pkce();
-    let start_url = standard_authorize(&sim.base, GRAPH_SCOPES, &challenge, "s2");
 
-    let (end, _) = drive(
-        &sim.client,
-        &sim.base,
-        &start_url,
-        &alice_credentials(),
-        &["signin", "cancel"],
-    )
-    .await;
-    let query = query_of(&end.redirect());
+    let sign_in = sign_in_alice(&sim, GRAPH_SCOPES, "s2", &["signin", "cancel"]).await;
+    let query = query_of(&sign_in.end.redirect());
 
     assert_eq!(query["error"], "access_denied");
     assert!(
@@ -331,35 +282,20 @@ async fn consent_covers_only_requested_scopes() {
         "openid https://graph.microsoft.com/User.Read"
     );
 
-    let (_, challenge) = pkce();
-    let url = standard_authorize(&sim.base, "openid User.Read Mail.Read", &challenge, "s");
-    let (end, kinds) = drive(
-        &sim.client,
-        &sim.base,
-        &url,
-        &alice_credentials(),
-        &["signin"],
-    )
-    .await;
+    let more = sign_in_alice(&sim, "openid User.Read Mail.Read", "s", &["signin"]).await;
     assert_eq!(
-        kinds,
+        more.kinds,
         vec!["sign-in", "consent"],
         "Mail.Read still needs consent"
     );
-    drop(end);
 
-    let (_, challenge) = pkce();
-    let url = standard_authorize(&sim.base, "openid User.Read", &challenge, "s");
-    let (end, kinds) = drive(
-        &sim.client,
-        &sim.base,
-        &url,
-        &alice_credentials(),
-        DEFAULT_CHOICES,
-    )
-    .await;
-    assert_eq!(kinds, vec!["sign-in"], "no consent page for granted scopes");
-    assert!(query_of(&end.redirect()).contains_key("code"));
+    let granted = sign_in_alice(&sim, "openid User.Read", "s", DEFAULT_CHOICES).await;
+    assert_eq!(
+        granted.kinds,
+        vec!["sign-in"],
+        "no consent page for granted scopes"
+    );
+    assert!(query_of(&granted.end.redirect()).contains_key("code"));
 }
 
 #[tokio::test]
@@ -372,16 +308,7 @@ async fn login_hint_prefills_username() {
         "alice%40contoso.example"
     );
 
-    let page = graphlink_sim::html_form::parse_page(
-        &sim.client
-            .get(url)
-            .send()
-            .await
-            .expect("authorize")
-            .text()
-            .await
-            .expect("page"),
-    );
+    let page = fetch_page(&sim, &url).await;
 
     let login = page.forms[0]
         .inputs
@@ -406,14 +333,7 @@ async fn fragment_response_mode_puts_code_in_fragment() {
         standard_authorize(&sim.base, "User.Read", &challenge, "f")
     );
 
-    let (end, _) = drive(
-        &sim.client,
-        &sim.base,
-        &url,
-        &alice_credentials(),
-        DEFAULT_CHOICES,
-    )
-    .await;
+    let (end, _) = drive(&sim, &url, &alice_credentials(), DEFAULT_CHOICES).await;
     let redirect = end.redirect();
 
     assert!(redirect.query().is_none());
@@ -430,53 +350,35 @@ async fn discovery_follows_entra() {
     let sim = start().await;
     let tenant = sim.state.default_tenant_id();
 
-    let get = |path: String| {
-        let client = sim.client.clone();
-        async move { client.get(path).send().await.expect("discovery request") }
-    };
-    let organizations: Value = get(format!(
-        "{}/organizations/v2.0/.well-known/openid-configuration",
-        sim.base
-    ))
-    .await
-    .json()
-    .await
-    .expect("JSON");
-    let specific: Value = get(format!(
-        "{}/{tenant}/v2.0/.well-known/openid-configuration",
-        sim.base
-    ))
-    .await
-    .json()
-    .await
-    .expect("JSON");
-    let unknown = get(format!(
-        "{}/{}/v2.0/.well-known/openid-configuration",
-        sim.base,
-        uuid::Uuid::new_v4()
-    ))
-    .await;
+    let organizations = get_json(&sim, &discovery_url(&sim, "organizations")).await;
+    let specific = get_json(&sim, &discovery_url(&sim, &tenant)).await;
+    let unknown = sim
+        .client
+        .get(discovery_url(&sim, &uuid::Uuid::new_v4().to_string()))
+        .send()
+        .await
+        .expect("discovery request");
 
-    assert_eq!(
-        organizations["issuer"],
-        format!("{}/{{tenantid}}/v2.0", sim.base)
-    );
-    assert_eq!(
-        organizations["authorization_endpoint"],
-        format!("{}/organizations/oauth2/v2.0/authorize", sim.base)
-    );
-    assert_eq!(
-        organizations["token_endpoint"],
-        format!("{}/organizations/oauth2/v2.0/token", sim.base)
-    );
-    assert_eq!(
-        organizations["device_authorization_endpoint"],
-        format!("{}/organizations/oauth2/v2.0/devicecode", sim.base)
-    );
-    assert_eq!(
-        organizations["jwks_uri"],
-        format!("{}/organizations/discovery/v2.0/keys", sim.base)
-    );
+    let endpoints = [
+        ("issuer", "/{tenantid}/v2.0"),
+        (
+            "authorization_endpoint",
+            "/organizations/oauth2/v2.0/authorize",
+        ),
+        ("token_endpoint", "/organizations/oauth2/v2.0/token"),
+        (
+            "device_authorization_endpoint",
+            "/organizations/oauth2/v2.0/devicecode",
+        ),
+        ("jwks_uri", "/organizations/discovery/v2.0/keys"),
+    ];
+    for (field, path) in endpoints {
+        assert_eq!(
+            organizations[field],
+            format!("{}{path}", sim.base),
+            "{field}"
+        );
+    }
     assert_eq!(
         organizations["code_challenge_methods_supported"],
         serde_json::json!(["S256", "plain"])

@@ -3,30 +3,8 @@
 mod common;
 
 use common::*;
-use graphlink_sim::{Capability, Faults};
+use graphlink_sim::Capability;
 use serde_json::{Value, json};
-
-async fn post_batch(
-    sim: &Sim,
-    token: Option<&str>,
-    body: &Value,
-) -> (u16, reqwest::header::HeaderMap, Value) {
-    let mut request = sim
-        .client
-        .post(format!("{}/v1.0/$batch", sim.base))
-        .json(body);
-    if let Some(token) = token {
-        request = request.bearer_auth(token);
-    }
-    let response = request.send().await.expect("batch request");
-    let status = response.status().as_u16();
-    let headers = response.headers().clone();
-    (
-        status,
-        headers,
-        response.json().await.expect("batch response is JSON"),
-    )
-}
 
 fn items(count: usize) -> Value {
     let requests: Vec<Value> = (1..=count)
@@ -44,21 +22,13 @@ fn response_ids(body: &Value) -> Vec<String> {
         .collect()
 }
 
-async fn alice_token(sim: &Sim) -> String {
-    string_field(&tokens_for_alice(sim, GRAPH_SCOPES).await, "access_token").to_owned()
-}
-
 #[tokio::test]
 async fn batch_runs_items_and_counts_once() {
     let sim = start().await;
-    let token = alice_token(&sim).await;
-    sim.state.set_faults(
-        ALICE,
-        Faults {
-            graph_forbidden: vec![Capability::Calendar],
-            ..Faults::default()
-        },
-    );
+    let token = alice_access_token(&sim, GRAPH_SCOPES).await;
+    set_alice_faults(&sim, |faults| {
+        faults.graph_forbidden = vec![Capability::Calendar]
+    });
     let before = sim.state.stats();
     let body = json!({ "requests": [
         { "id": "me", "method": "GET", "url": "/me" },
@@ -66,7 +36,7 @@ async fn batch_runs_items_and_counts_once() {
         { "id": "cal", "method": "GET", "url": "me/calendar" },
     ]});
 
-    let (status, _, reply) = post_batch(&sim, Some(&token), &body).await;
+    let (status, _, reply) = send_batch(&sim, Some(&token), &body).await;
 
     assert_eq!(status, 200);
     let responses = reply["responses"].as_array().expect("responses");
@@ -91,12 +61,12 @@ async fn batch_runs_items_and_counts_once() {
 #[tokio::test]
 async fn batch_responses_come_shuffled() {
     let sim = start().await;
-    let token = alice_token(&sim).await;
+    let token = alice_access_token(&sim, GRAPH_SCOPES).await;
     let in_order: Vec<String> = (1..=20).map(|id| id.to_string()).collect();
 
     let mut orders = Vec::new();
     for _ in 0..4 {
-        let (status, _, reply) = post_batch(&sim, Some(&token), &items(20)).await;
+        let (status, _, reply) = send_batch(&sim, Some(&token), &items(20)).await;
         assert_eq!(status, 200);
         let mut ids = response_ids(&reply);
         orders.push(ids.clone());
@@ -114,9 +84,9 @@ async fn batch_responses_come_shuffled() {
 #[tokio::test]
 async fn more_than_twenty_items_rejected() {
     let sim = start().await;
-    let token = alice_token(&sim).await;
+    let token = alice_access_token(&sim, GRAPH_SCOPES).await;
 
-    let (status, headers, body) = post_batch(&sim, Some(&token), &items(21)).await;
+    let (status, headers, body) = send_batch(&sim, Some(&token), &items(21)).await;
 
     assert_graph_error(status, &headers, &body, 400, "BadRequest");
 }
@@ -124,13 +94,13 @@ async fn more_than_twenty_items_rejected() {
 #[tokio::test]
 async fn duplicate_ids_rejected_case_insensitively() {
     let sim = start().await;
-    let token = alice_token(&sim).await;
+    let token = alice_access_token(&sim, GRAPH_SCOPES).await;
     let body = json!({ "requests": [
         { "id": "a", "method": "GET", "url": "/me" },
         { "id": "A", "method": "GET", "url": "/me/calendar" },
     ]});
 
-    let (status, headers, reply) = post_batch(&sim, Some(&token), &body).await;
+    let (status, headers, reply) = send_batch(&sim, Some(&token), &body).await;
 
     assert_graph_error(status, &headers, &reply, 400, "BadRequest");
 }
@@ -138,9 +108,9 @@ async fn duplicate_ids_rejected_case_insensitively() {
 #[tokio::test]
 async fn malformed_batch_rejected() {
     let sim = start().await;
-    let token = alice_token(&sim).await;
+    let token = alice_access_token(&sim, GRAPH_SCOPES).await;
 
-    let (status, headers, reply) = post_batch(&sim, Some(&token), &json!({ "nope": [] })).await;
+    let (status, headers, reply) = send_batch(&sim, Some(&token), &json!({ "nope": [] })).await;
 
     assert_graph_error(status, &headers, &reply, 400, "BadRequest");
 }
@@ -149,7 +119,7 @@ async fn malformed_batch_rejected() {
 async fn batch_without_token_gives_each_item_401() {
     let sim = start().await;
 
-    let (status, _, reply) = post_batch(&sim, None, &items(3)).await;
+    let (status, _, reply) = send_batch(&sim, None, &items(3)).await;
 
     assert_eq!(status, 200);
     for response in reply["responses"].as_array().expect("responses") {
@@ -165,14 +135,14 @@ async fn batch_without_token_gives_each_item_401() {
 #[tokio::test]
 async fn failed_dependency_gets_424() {
     let sim = start().await;
-    let token = alice_token(&sim).await;
+    let token = alice_access_token(&sim, GRAPH_SCOPES).await;
     let body = json!({ "requests": [
         { "id": "1", "method": "GET", "url": "/me/nonsense" },
         { "id": "2", "method": "GET", "url": "/me", "dependsOn": ["1"] },
         { "id": "3", "method": "GET", "url": "/me/calendar" },
     ]});
 
-    let (status, _, reply) = post_batch(&sim, Some(&token), &body).await;
+    let (status, _, reply) = send_batch(&sim, Some(&token), &body).await;
 
     assert_eq!(status, 200);
     let responses = reply["responses"].as_array().expect("responses");

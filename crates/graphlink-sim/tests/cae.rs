@@ -6,7 +6,7 @@ mod common;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use common::*;
-use graphlink_sim::{DEMO_CLIENT_ID, Faults, SettingsUpdate};
+use graphlink_sim::{Faults, SettingsUpdate};
 use reqwest::header::HeaderMap;
 use serde_json::{Value, json};
 
@@ -175,13 +175,7 @@ async fn policy_change_is_satisfied_by_refresh_with_claims() {
     let body = cae_tokens_for_alice(&sim).await;
     let old_token = string_field(&body, "access_token").to_owned();
     let refresh_token = string_field(&body, "refresh_token").to_owned();
-    sim.state.set_faults(
-        ALICE,
-        Faults {
-            cae_challenge: true,
-            ..Faults::default()
-        },
-    );
+    set_alice_faults(&sim, |faults| faults.cae_challenge = true);
 
     let (status, headers, error) = graph_get(&sim, "/me", Some(&old_token)).await;
     let nbf = assert_claims_challenge(status, &headers, &error, "TokenCreatedWithOutdatedPolicies");
@@ -205,13 +199,7 @@ async fn policy_change_spares_tokens_without_cp1() {
     let sim = start().await;
     let body = tokens_for_alice(&sim, GRAPH_SCOPES).await;
     let token = string_field(&body, "access_token").to_owned();
-    sim.state.set_faults(
-        ALICE,
-        Faults {
-            cae_challenge: true,
-            ..Faults::default()
-        },
-    );
+    set_alice_faults(&sim, |faults| faults.cae_challenge = true);
 
     let (status, _, body) = graph_get(&sim, "/me", Some(&token)).await;
 
@@ -248,41 +236,10 @@ async fn device_code_request_claims_give_cp1() {
         device_code_interval_secs: Some(0),
         ..SettingsUpdate::default()
     });
-    let response = sim
-        .client
-        .post(format!("{}/organizations/oauth2/v2.0/devicecode", sim.base))
-        .form(&[
-            ("client_id", DEMO_CLIENT_ID),
-            ("scope", GRAPH_SCOPES),
-            ("claims", CP1_CLAIMS),
-        ])
-        .send()
-        .await
-        .expect("devicecode request");
-    let device: Value = response.json().await.expect("devicecode JSON");
-    let overrides = [
-        ("otc", string_field(&device, "user_code")),
-        ("loginfmt", ALICE),
-        ("passwd", ALICE_PASSWORD),
-    ];
-    drive(
-        &sim.client,
-        &sim.base,
-        &format!("{}/devicelogin", sim.base),
-        &overrides,
-        DEFAULT_CHOICES,
-    )
-    .await;
+    let device = request_device_code_with(&sim, &[("claims", CP1_CLAIMS)]).await;
+    sign_in_on_device_page(&sim, string_field(&device, "user_code"), DEFAULT_CHOICES).await;
 
-    let reply = token_request(
-        &sim,
-        &[
-            ("client_id", DEMO_CLIENT_ID),
-            ("grant_type", "urn:ietf:params:oauth:grant-type:device_code"),
-            ("device_code", string_field(&device, "device_code")),
-        ],
-    )
-    .await;
+    let reply = poll_device_code(&sim, string_field(&device, "device_code")).await;
 
     assert_eq!(reply.status, 200, "{}", reply.body);
     assert_eq!(

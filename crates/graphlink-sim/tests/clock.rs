@@ -9,7 +9,6 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use common::*;
-use graphlink_sim::{DEMO_CLIENT_ID, Faults};
 
 const DAY: Duration = Duration::from_secs(24 * 3600);
 const REFRESH_SCOPES: &str = "openid offline_access User.Read";
@@ -78,8 +77,7 @@ async fn authorization_code_expires_after_ten_minutes() {
 async fn unused_refresh_token_expires_after_90_days() {
     let sim = start().await;
     let clock = TestClock::install(&sim);
-    let body = tokens_for_alice(&sim, GRAPH_SCOPES).await;
-    let refresh_token = string_field(&body, "refresh_token").to_owned();
+    let refresh_token = alice_refresh_token(&sim).await;
 
     clock.advance(DAY * 90);
     let reply = refresh(&sim, &refresh_token, REFRESH_SCOPES).await;
@@ -102,8 +100,7 @@ async fn unused_refresh_token_expires_after_90_days() {
 async fn using_a_refresh_token_restarts_its_inactivity() {
     let sim = start().await;
     let clock = TestClock::install(&sim);
-    let body = tokens_for_alice(&sim, GRAPH_SCOPES).await;
-    let refresh_token = string_field(&body, "refresh_token").to_owned();
+    let refresh_token = alice_refresh_token(&sim).await;
 
     clock.advance(DAY * 89);
     let used = refresh(&sim, &refresh_token, REFRESH_SCOPES).await;
@@ -118,13 +115,7 @@ async fn using_a_refresh_token_restarts_its_inactivity() {
 async fn error_timestamps_follow_the_clock() {
     let sim = start().await;
     TestClock::install(&sim);
-    sim.state.set_faults(
-        ALICE,
-        Faults {
-            refresh_error: Some(50_076),
-            ..Faults::default()
-        },
-    );
+    set_alice_faults(&sim, |faults| faults.refresh_error = Some(50_076));
     let body = tokens_for_alice(&sim, GRAPH_SCOPES).await;
 
     let reply = refresh(&sim, string_field(&body, "refresh_token"), REFRESH_SCOPES).await;
@@ -161,25 +152,10 @@ async fn revocation_time_follows_the_clock() {
 async fn device_code_expires_on_the_simulated_clock() {
     let sim = start().await;
     let clock = TestClock::install(&sim);
-    let response = sim
-        .client
-        .post(format!("{}/organizations/oauth2/v2.0/devicecode", sim.base))
-        .form(&[("client_id", DEMO_CLIENT_ID), ("scope", GRAPH_SCOPES)])
-        .send()
-        .await
-        .expect("devicecode request");
-    let device: serde_json::Value = response.json().await.expect("devicecode JSON");
+    let device = request_device_code(&sim).await;
 
     clock.advance(Duration::from_secs(900));
-    let reply = token_request(
-        &sim,
-        &[
-            ("client_id", DEMO_CLIENT_ID),
-            ("grant_type", "urn:ietf:params:oauth:grant-type:device_code"),
-            ("device_code", string_field(&device, "device_code")),
-        ],
-    )
-    .await;
+    let reply = poll_device_code(&sim, string_field(&device, "device_code")).await;
 
     assert_entra_error(&reply, &sim.base, "expired_token", 70019, None);
 }

@@ -5,56 +5,7 @@ mod common;
 use std::time::Duration;
 
 use common::*;
-use graphlink_sim::{DEMO_CLIENT_ID, SettingsUpdate};
-use serde_json::Value;
-
-const DEVICE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
-
-async fn request_device_code(sim: &Sim) -> Value {
-    let response = sim
-        .client
-        .post(format!("{}/organizations/oauth2/v2.0/devicecode", sim.base))
-        .form(&[("client_id", DEMO_CLIENT_ID), ("scope", GRAPH_SCOPES)])
-        .send()
-        .await
-        .expect("devicecode request");
-    assert_eq!(response.status(), 200);
-    response.json().await.expect("devicecode JSON")
-}
-
-async fn poll(sim: &Sim, device_code: &str) -> TokenReply {
-    token_request(
-        sim,
-        &[
-            ("client_id", DEMO_CLIENT_ID),
-            ("grant_type", DEVICE_GRANT),
-            ("device_code", device_code),
-        ],
-    )
-    .await
-}
-
-/// Signs in at `/devicelogin` with `user_code`, pressing the first of `choices`.
-async fn sign_in_on_device_page(
-    sim: &Sim,
-    user_code: &str,
-    choices: &[&str],
-) -> (u16, graphlink_sim::html_form::ParsedPage) {
-    let overrides = [
-        ("otc", user_code),
-        ("loginfmt", ALICE),
-        ("passwd", ALICE_PASSWORD),
-    ];
-    let (end, _) = drive(
-        &sim.client,
-        &sim.base,
-        &format!("{}/devicelogin", sim.base),
-        &overrides,
-        choices,
-    )
-    .await;
-    end.page()
-}
+use graphlink_sim::SettingsUpdate;
 
 #[tokio::test]
 async fn device_code_response_follows_entra() {
@@ -87,11 +38,11 @@ async fn device_flow_pending_slow_down_then_success() {
     let body = request_device_code(&sim).await;
     let device_code = string_field(&body, "device_code");
 
-    let pending = poll(&sim, device_code).await;
+    let pending = poll_device_code(&sim, device_code).await;
     assert_eq!(pending.status, 400);
     assert_entra_error(&pending, &sim.base, "authorization_pending", 70016, None);
 
-    let too_fast = poll(&sim, device_code).await;
+    let too_fast = poll_device_code(&sim, device_code).await;
     assert_eq!(too_fast.body["error"], "slow_down");
 
     let (status, page) =
@@ -101,13 +52,13 @@ async fn device_flow_pending_slow_down_then_success() {
     assert!(page.text.contains("You may now close this window."));
 
     tokio::time::sleep(Duration::from_millis(1100)).await;
-    let success = poll(&sim, device_code).await;
+    let success = poll_device_code(&sim, device_code).await;
     assert_eq!(success.status, 200, "{}", success.body);
     assert!(success.body["refresh_token"].is_string());
     assert!(success.body["id_token"].is_string());
 
     tokio::time::sleep(Duration::from_millis(1100)).await;
-    let reused = poll(&sim, device_code).await;
+    let reused = poll_device_code(&sim, device_code).await;
     assert_eq!(reused.body["error"], "bad_verification_code");
 }
 
@@ -123,7 +74,7 @@ async fn declined_device_sign_in_reports_declined() {
         &["signin", "decline"],
     )
     .await;
-    let reply = poll(&sim, string_field(&body, "device_code")).await;
+    let reply = poll_device_code(&sim, string_field(&body, "device_code")).await;
 
     assert_eq!(page.kind.as_deref(), Some("device-declined"));
     assert_eq!(reply.status, 400);
@@ -139,7 +90,7 @@ async fn expired_device_code_fails_with_70019() {
     });
     let body = request_device_code(&sim).await;
 
-    let reply = poll(&sim, string_field(&body, "device_code")).await;
+    let reply = poll_device_code(&sim, string_field(&body, "device_code")).await;
 
     assert_entra_error(&reply, &sim.base, "expired_token", 70019, None);
 }
@@ -148,7 +99,7 @@ async fn expired_device_code_fails_with_70019() {
 async fn unknown_device_code_is_bad_verification_code() {
     let sim = start().await;
 
-    let reply = poll(&sim, "unknown").await;
+    let reply = poll_device_code(&sim, "unknown").await;
 
     assert_eq!(reply.status, 400);
     assert_eq!(reply.body["error"], "bad_verification_code");

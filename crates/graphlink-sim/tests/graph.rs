@@ -3,14 +3,9 @@
 mod common;
 
 use common::*;
-use graphlink_sim::{Capability, Faults};
+use graphlink_sim::Capability;
 
 const EXPECTED_WWW_AUTHENTICATE: &str = "Bearer realm=\"\", authorization_uri=\"https://login.microsoftonline.com/common/oauth2/authorize\", client_id=\"00000003-0000-0000-c000-000000000000\"";
-
-async fn alice_access_token(sim: &Sim, scope: &str) -> String {
-    let body = tokens_for_alice(sim, scope).await;
-    string_field(&body, "access_token").to_owned()
-}
 
 #[tokio::test]
 async fn resources_return_realistic_bodies() {
@@ -127,13 +122,9 @@ async fn missing_scope_gets_403() {
 async fn calendar_fault_gets_403_and_leaves_mail() {
     let sim = start().await;
     let token = alice_access_token(&sim, GRAPH_SCOPES).await;
-    sim.state.set_faults(
-        ALICE,
-        Faults {
-            graph_forbidden: vec![Capability::Calendar],
-            ..Faults::default()
-        },
-    );
+    set_alice_faults(&sim, |faults| {
+        faults.graph_forbidden = vec![Capability::Calendar]
+    });
 
     let (status, headers, body) = graph_get(&sim, "/me/calendar", Some(&token)).await;
     assert_graph_error(status, &headers, &body, 403, "ErrorAccessDenied");
@@ -146,13 +137,9 @@ async fn calendar_fault_gets_403_and_leaves_mail() {
 async fn profile_fault_gets_directory_403() {
     let sim = start().await;
     let token = alice_access_token(&sim, GRAPH_SCOPES).await;
-    sim.state.set_faults(
-        ALICE,
-        Faults {
-            graph_forbidden: vec![Capability::Profile],
-            ..Faults::default()
-        },
-    );
+    set_alice_faults(&sim, |faults| {
+        faults.graph_forbidden = vec![Capability::Profile]
+    });
 
     let (status, headers, body) = graph_get(&sim, "/me", Some(&token)).await;
 
@@ -207,13 +194,7 @@ async fn unknown_segment_gets_400() {
 async fn latency_fault_delays_graph_responses() {
     let sim = start().await;
     let token = alice_access_token(&sim, GRAPH_SCOPES).await;
-    sim.state.set_faults(
-        ALICE,
-        Faults {
-            latency_ms: 300,
-            ..Faults::default()
-        },
-    );
+    set_alice_faults(&sim, |faults| faults.latency_ms = 300);
 
     let started = std::time::Instant::now();
     let (status, _, _) = graph_get(&sim, "/me", Some(&token)).await;

@@ -4,12 +4,9 @@
 mod common;
 
 use common::*;
-use graphlink_sim::{Capability, Faults, GraphFault, UserSpec};
+use graphlink_sim::{Capability, Faults, GraphFault};
+use reqwest::Method;
 use serde_json::{Value, json};
-
-async fn alice_token(sim: &Sim) -> String {
-    string_field(&tokens_for_alice(sim, GRAPH_SCOPES).await, "access_token").to_owned()
-}
 
 fn fault(
     capability: Capability,
@@ -26,13 +23,7 @@ fn fault(
 }
 
 fn set_graph_errors(sim: &Sim, graph_errors: Vec<GraphFault>) {
-    sim.state.set_faults(
-        ALICE,
-        Faults {
-            graph_errors,
-            ..Faults::default()
-        },
-    );
+    set_alice_faults(sim, |faults| faults.graph_errors = graph_errors);
 }
 
 /// Builds a health check: one `$batch` with a call per capability.
@@ -56,7 +47,7 @@ fn header<'a>(item: &'a Value, name: &str) -> Option<&'a str> {
 #[tokio::test]
 async fn throttled_batch_item_has_its_own_retry_after() {
     let sim = start().await;
-    let token = alice_token(&sim).await;
+    let token = alice_access_token(&sim, GRAPH_SCOPES).await;
     set_graph_errors(
         &sim,
         vec![fault(Capability::Mail, 429, "TooManyRequests", Some(7))],
@@ -85,7 +76,7 @@ async fn throttled_batch_item_has_its_own_retry_after() {
 #[tokio::test]
 async fn mailbox_not_enabled_in_batch() {
     let sim = start().await;
-    let token = alice_token(&sim).await;
+    let token = alice_access_token(&sim, GRAPH_SCOPES).await;
     set_graph_errors(
         &sim,
         vec![fault(
@@ -111,7 +102,7 @@ async fn mailbox_not_enabled_in_batch() {
 #[tokio::test]
 async fn service_unavailable_on_direct_call() {
     let sim = start().await;
-    let token = alice_token(&sim).await;
+    let token = alice_access_token(&sim, GRAPH_SCOPES).await;
     set_graph_errors(
         &sim,
         vec![fault(
@@ -133,8 +124,7 @@ async fn service_unavailable_on_direct_call() {
 #[tokio::test]
 async fn missing_scope_wins_over_injected_error() {
     let sim = start().await;
-    let body = tokens_for_alice(&sim, "openid offline_access User.Read").await;
-    let token = string_field(&body, "access_token").to_owned();
+    let token = alice_access_token(&sim, "openid offline_access User.Read").await;
     set_graph_errors(
         &sim,
         vec![fault(Capability::Mail, 429, "TooManyRequests", Some(1))],
@@ -148,15 +138,11 @@ async fn missing_scope_wins_over_injected_error() {
 #[tokio::test]
 async fn outage_fails_the_whole_batch() {
     let sim = start().await;
-    let token = alice_token(&sim).await;
-    sim.state.set_faults(
-        ALICE,
-        Faults {
-            graph_outage: Some(503),
-            graph_outage_retry_after_secs: Some(120),
-            ..Faults::default()
-        },
-    );
+    let token = alice_access_token(&sim, GRAPH_SCOPES).await;
+    set_alice_faults(&sim, |faults| {
+        faults.graph_outage = Some(503);
+        faults.graph_outage_retry_after_secs = Some(120);
+    });
 
     let (status, headers, body) = send_batch(&sim, Some(&token), &health_batch()).await;
 
@@ -168,14 +154,8 @@ async fn outage_fails_the_whole_batch() {
 #[tokio::test]
 async fn outage_without_retry_after() {
     let sim = start().await;
-    let token = alice_token(&sim).await;
-    sim.state.set_faults(
-        ALICE,
-        Faults {
-            graph_outage: Some(504),
-            ..Faults::default()
-        },
-    );
+    let token = alice_access_token(&sim, GRAPH_SCOPES).await;
+    set_alice_faults(&sim, |faults| faults.graph_outage = Some(504));
 
     let (status, headers, body) = send_batch(&sim, Some(&token), &health_batch()).await;
     let (direct_status, _, _) = graph_get(&sim, "/me", Some(&token)).await;
@@ -189,13 +169,10 @@ async fn outage_without_retry_after() {
 #[tokio::test]
 async fn outage_of_one_user_spares_another() {
     let sim = start().await;
-    let token = alice_token(&sim).await;
-    sim.state.add_user(UserSpec {
-        username: "bob@contoso.example".to_owned(),
-        ..UserSpec::default()
-    });
+    let token = alice_access_token(&sim, GRAPH_SCOPES).await;
+    add_bob(&sim);
     sim.state.set_faults(
-        "bob@contoso.example",
+        BOB,
         Faults {
             graph_outage: Some(503),
             ..Faults::default()
@@ -210,14 +187,8 @@ async fn outage_of_one_user_spares_another() {
 #[tokio::test]
 async fn graph_reset_closes_without_response() {
     let sim = start().await;
-    let token = alice_token(&sim).await;
-    sim.state.set_faults(
-        ALICE,
-        Faults {
-            graph_reset: true,
-            ..Faults::default()
-        },
-    );
+    let token = alice_access_token(&sim, GRAPH_SCOPES).await;
+    set_alice_faults(&sim, |faults| faults.graph_reset = true);
 
     let batch = sim
         .client
@@ -247,13 +218,7 @@ async fn control_api_sets_graph_faults() {
     let body = r#"{"graph_errors":[{"capability":"mail","status":429,"code":"TooManyRequests","retry_after_secs":10}],
                    "graph_outage":503,"graph_outage_retry_after_secs":5,"graph_reset":false}"#;
 
-    let response = sim
-        .client
-        .put(format!("{}/_sim/users/{ALICE}/faults", sim.base))
-        .body(body)
-        .send()
-        .await
-        .expect("control request");
+    let response = put_user_faults(&sim, ALICE, body).await;
 
     assert_eq!(response.status(), 200);
     let faults = sim.state.faults(ALICE);
@@ -275,13 +240,7 @@ async fn control_api_rejects_invalid_graph_faults() {
     ];
 
     for body in cases {
-        let response = sim
-            .client
-            .put(format!("{}/_sim/users/{ALICE}/faults", sim.base))
-            .body(body)
-            .send()
-            .await
-            .expect("control request");
+        let response = put_user_faults(&sim, ALICE, body).await;
 
         assert_eq!(response.status(), 400, "{body}");
     }
@@ -291,7 +250,7 @@ async fn control_api_rejects_invalid_graph_faults() {
 #[tokio::test]
 async fn health_check_costs_one_round_trip() {
     let sim = start().await;
-    let token = alice_token(&sim).await;
+    let token = alice_access_token(&sim, GRAPH_SCOPES).await;
     let before = sim.state.user_stats(ALICE);
 
     let (status, _, _) = send_batch(&sim, Some(&token), &health_batch()).await;
@@ -308,10 +267,7 @@ async fn health_check_costs_one_round_trip() {
 async fn user_stats_count_refresh_and_batch() {
     let sim = start().await;
     let body = tokens_for_alice(&sim, GRAPH_SCOPES).await;
-    sim.state.add_user(UserSpec {
-        username: "bob@contoso.example".to_owned(),
-        ..UserSpec::default()
-    });
+    add_bob(&sim);
     let before = sim.state.user_stats(ALICE);
 
     let reply = refresh(&sim, string_field(&body, "refresh_token"), GRAPH_SCOPES).await;
@@ -326,39 +282,23 @@ async fn user_stats_count_refresh_and_batch() {
     assert_eq!(after.tokens_issued, 2);
     assert_eq!(after.graph_requests, 1);
     assert_eq!(after.batch_requests, 1);
-    assert_eq!(
-        sim.state.user_stats("bob@contoso.example"),
-        graphlink_sim::Stats::default()
-    );
+    assert_eq!(sim.state.user_stats(BOB), graphlink_sim::Stats::default());
     assert_eq!(sim.state.stats().graph_requests, 1);
 }
 
 #[tokio::test]
 async fn control_api_returns_user_stats() {
     let sim = start().await;
-    let token = alice_token(&sim).await;
+    let token = alice_access_token(&sim, GRAPH_SCOPES).await;
     graph_get(&sim, "/me", Some(&token)).await;
 
-    let response = sim
-        .client
-        .get(format!("{}/_sim/users/{ALICE}/stats", sim.base))
-        .send()
-        .await
-        .expect("control request");
-    let status = response.status().as_u16();
-    let stats: Value = response.json().await.expect("stats JSON");
-    let unknown = sim
-        .client
-        .get(format!(
-            "{}/_sim/users/nobody@contoso.example/stats",
-            sim.base
-        ))
-        .send()
-        .await
-        .expect("control request");
+    let alice_path = format!("/users/{ALICE}/stats");
+    let unknown_path = "/users/nobody@contoso.example/stats";
+    let (status, stats) = control(&sim, Method::GET, &alice_path, None).await;
+    let (unknown_status, _) = control(&sim, Method::GET, unknown_path, None).await;
 
     assert_eq!(status, 200);
     assert_eq!(stats["graph_requests"], 1);
     assert_eq!(stats["token_requests"], 1);
-    assert_eq!(unknown.status(), 404);
+    assert_eq!(unknown_status, 404);
 }

@@ -5,14 +5,8 @@ mod common;
 
 use common::*;
 use graphlink_sim::{Faults, TokenFault};
-use serde_json::Value;
 
 const REFRESH_SCOPES: &str = "openid profile offline_access User.Read Mail.Read";
-
-async fn alice_refresh_token(sim: &Sim) -> String {
-    let body = tokens_for_alice(sim, GRAPH_SCOPES).await;
-    string_field(&body, "refresh_token").to_owned()
-}
 
 #[tokio::test]
 async fn refresh_rotates_and_old_token_keeps_working() {
@@ -125,13 +119,7 @@ async fn expire_fails_older_refresh_tokens_with_700082() {
 async fn mfa_fault_fails_refresh_with_50076_and_claims() {
     let sim = start().await;
     let refresh_token = alice_refresh_token(&sim).await;
-    sim.state.set_faults(
-        ALICE,
-        Faults {
-            mfa_required: true,
-            ..Faults::default()
-        },
-    );
+    set_alice_faults(&sim, |faults| faults.mfa_required = true);
 
     let reply = refresh(&sim, &refresh_token, REFRESH_SCOPES).await;
 
@@ -142,62 +130,31 @@ async fn mfa_fault_fails_refresh_with_50076_and_claims() {
         50076,
         Some("basic_action"),
     );
-    let claims: Value =
-        serde_json::from_str(string_field(&reply.body, "claims")).expect("claims is a JSON string");
+    let claims = claims_of(&reply.body);
     assert_eq!(claims["access_token"]["capolids"]["essential"], true);
 }
 
 #[tokio::test]
 async fn mfa_page_clears_the_fault() {
     let sim = start().await;
-    sim.state.set_faults(
-        ALICE,
-        Faults {
-            mfa_required: true,
-            ..Faults::default()
-        },
-    );
-    let (_, challenge) = pkce();
-    let url = standard_authorize(&sim.base, GRAPH_SCOPES, &challenge, "m");
+    set_alice_faults(&sim, |faults| faults.mfa_required = true);
 
-    let (end, kinds) = drive(
-        &sim.client,
-        &sim.base,
-        &url,
-        &alice_credentials(),
-        DEFAULT_CHOICES,
-    )
-    .await;
+    let sign_in = sign_in_alice(&sim, GRAPH_SCOPES, "m", DEFAULT_CHOICES).await;
 
-    assert_eq!(kinds, vec!["sign-in", "mfa", "consent"]);
-    assert!(query_of(&end.redirect()).contains_key("code"));
+    assert_eq!(sign_in.kinds, vec!["sign-in", "mfa", "consent"]);
+    assert!(query_of(&sign_in.end.redirect()).contains_key("code"));
     assert!(!sim.state.faults(ALICE).mfa_required);
 }
 
 #[tokio::test]
 async fn consent_disabled_redirects_access_denied_cancel() {
     let sim = start().await;
-    sim.state.set_faults(
-        ALICE,
-        Faults {
-            consent_disabled: true,
-            ..Faults::default()
-        },
-    );
-    let (_, challenge) = pkce();
-    let url = standard_authorize(&sim.base, GRAPH_SCOPES, &challenge, "c");
+    set_alice_faults(&sim, |faults| faults.consent_disabled = true);
 
-    let (end, kinds) = drive(
-        &sim.client,
-        &sim.base,
-        &url,
-        &alice_credentials(),
-        DEFAULT_CHOICES,
-    )
-    .await;
-    let query = query_of(&end.redirect());
+    let sign_in = sign_in_alice(&sim, GRAPH_SCOPES, "c", DEFAULT_CHOICES).await;
+    let query = query_of(&sign_in.end.redirect());
 
-    assert_eq!(kinds, vec!["sign-in", "admin-approval"]);
+    assert_eq!(sign_in.kinds, vec!["sign-in", "admin-approval"]);
     assert_eq!(query["error"], "access_denied");
     assert_eq!(query["error_subcode"], "cancel");
     assert!(
@@ -210,19 +167,12 @@ async fn consent_disabled_redirects_access_denied_cancel() {
 #[tokio::test]
 async fn admin_approval_page_uses_entra_wording() {
     let sim = start().await;
-    sim.state.set_faults(
-        ALICE,
-        Faults {
-            consent_disabled: true,
-            ..Faults::default()
-        },
-    );
+    set_alice_faults(&sim, |faults| faults.consent_disabled = true);
     let (_, challenge) = pkce();
     let url = standard_authorize(&sim.base, GRAPH_SCOPES, &challenge, "c");
 
     // Sign in by hand to stop on the approval page instead of pressing its button.
-    let response = sim.client.get(&url).send().await.expect("authorize");
-    let sign_in = graphlink_sim::html_form::parse_page(&response.text().await.expect("page"));
+    let sign_in = fetch_page(&sim, &url).await;
     let form = &sign_in.forms[0];
     let fields = form.submission(&alice_credentials(), form.choose_button(&["signin"]));
     let next = sim
@@ -250,13 +200,7 @@ async fn admin_approval_page_uses_entra_wording() {
 async fn consent_disabled_fails_refresh_with_65001() {
     let sim = start().await;
     let refresh_token = alice_refresh_token(&sim).await;
-    sim.state.set_faults(
-        ALICE,
-        Faults {
-            consent_disabled: true,
-            ..Faults::default()
-        },
-    );
+    set_alice_faults(&sim, |faults| faults.consent_disabled = true);
 
     let reply = refresh(&sim, &refresh_token, REFRESH_SCOPES).await;
 
@@ -289,13 +233,7 @@ async fn refresh_beyond_granted_scopes_fails_with_65001() {
 async fn admin_consent_lifts_consent_disabled() {
     let sim = start().await;
     let refresh_token = alice_refresh_token(&sim).await;
-    sim.state.set_faults(
-        ALICE,
-        Faults {
-            consent_disabled: true,
-            ..Faults::default()
-        },
-    );
+    set_alice_faults(&sim, |faults| faults.consent_disabled = true);
     let url = format!(
         "{}/organizations/v2.0/adminconsent?client_id={}&scope={}&redirect_uri={}&state=a1",
         sim.base,
@@ -304,14 +242,7 @@ async fn admin_consent_lifts_consent_disabled() {
         "http%3A%2F%2Flocalhost%3A53100%2Fadmin"
     );
 
-    let (end, kinds) = drive(
-        &sim.client,
-        &sim.base,
-        &url,
-        &alice_credentials(),
-        DEFAULT_CHOICES,
-    )
-    .await;
+    let (end, kinds) = drive(&sim, &url, &alice_credentials(), DEFAULT_CHOICES).await;
     let query = query_of(&end.redirect());
 
     assert_eq!(kinds, vec!["sign-in", "admin-consent"]);
@@ -329,26 +260,18 @@ async fn admin_consent_lifts_consent_disabled() {
 async fn server_error_fault_returns_503_temporarily_unavailable() {
     let sim = start().await;
     let refresh_token = alice_refresh_token(&sim).await;
-    sim.state.set_faults(
-        ALICE,
-        Faults {
-            token_error: Some(TokenFault::ServerError { status: 503 }),
-            ..Faults::default()
-        },
-    );
+    set_alice_faults(&sim, |faults| {
+        faults.token_error = Some(TokenFault::ServerError { status: 503 });
+    });
 
     let reply = refresh(&sim, &refresh_token, REFRESH_SCOPES).await;
 
     assert_eq!(reply.status, 503);
     assert_entra_error(&reply, &sim.base, "temporarily_unavailable", 90033, None);
 
-    sim.state.set_faults(
-        ALICE,
-        Faults {
-            token_error: Some(TokenFault::ServerError { status: 500 }),
-            ..Faults::default()
-        },
-    );
+    set_alice_faults(&sim, |faults| {
+        faults.token_error = Some(TokenFault::ServerError { status: 500 });
+    });
     let reply = refresh(&sim, &refresh_token, REFRESH_SCOPES).await;
     assert_eq!(reply.status, 500);
     assert_eq!(reply.body["error"], "server_error");
@@ -364,15 +287,11 @@ async fn server_error_fault_returns_503_temporarily_unavailable() {
 async fn throttled_fault_returns_429_with_retry_after() {
     let sim = start().await;
     let refresh_token = alice_refresh_token(&sim).await;
-    sim.state.set_faults(
-        ALICE,
-        Faults {
-            token_error: Some(TokenFault::Throttled {
-                retry_after_secs: 7,
-            }),
-            ..Faults::default()
-        },
-    );
+    set_alice_faults(&sim, |faults| {
+        faults.token_error = Some(TokenFault::Throttled {
+            retry_after_secs: 7,
+        });
+    });
 
     let reply = refresh(&sim, &refresh_token, REFRESH_SCOPES).await;
 
@@ -403,13 +322,7 @@ async fn missing_grant_type_fails_with_900144() {
 async fn latency_fault_delays_token_responses() {
     let sim = start().await;
     let refresh_token = alice_refresh_token(&sim).await;
-    sim.state.set_faults(
-        ALICE,
-        Faults {
-            latency_ms: 300,
-            ..Faults::default()
-        },
-    );
+    set_alice_faults(&sim, |faults| faults.latency_ms = 300);
 
     let started = std::time::Instant::now();
     let reply = refresh(&sim, &refresh_token, REFRESH_SCOPES).await;

@@ -13,13 +13,7 @@ const REFRESH_SCOPES: &str = "openid profile offline_access User.Read Mail.Read"
 const CLAIMS_CODES: &[u32] = &[50_076, 50_079, 53_003];
 
 fn set_refresh_error(sim: &Sim, code: u32) {
-    sim.state.set_faults(
-        ALICE,
-        Faults {
-            refresh_error: Some(code),
-            ..Faults::default()
-        },
-    );
+    set_alice_faults(sim, |faults| faults.refresh_error = Some(code));
 }
 
 #[test]
@@ -90,8 +84,7 @@ fn retryable_codes_are_server_errors() {
 #[tokio::test]
 async fn every_code_renders_entras_error_shape() {
     let sim = start().await;
-    let body = tokens_for_alice(&sim, GRAPH_SCOPES).await;
-    let refresh_token = string_field(&body, "refresh_token").to_owned();
+    let refresh_token = alice_refresh_token(&sim).await;
 
     for code in entra_error_codes() {
         let (status, error, suberror) = entra_error_for(code).expect("listed code");
@@ -122,15 +115,13 @@ async fn every_code_renders_entras_error_shape() {
 #[tokio::test]
 async fn claims_challenge_names_a_policy() {
     let sim = start().await;
-    let body = tokens_for_alice(&sim, GRAPH_SCOPES).await;
-    let refresh_token = string_field(&body, "refresh_token").to_owned();
+    let refresh_token = alice_refresh_token(&sim).await;
 
     for code in CLAIMS_CODES {
         set_refresh_error(&sim, *code);
         let reply = refresh(&sim, &refresh_token, REFRESH_SCOPES).await;
 
-        let claims: Value = serde_json::from_str(string_field(&reply.body, "claims"))
-            .expect("claims is a JSON string");
+        let claims = claims_of(&reply.body);
         let policies = &claims["access_token"]["capolids"];
         assert_eq!(policies["essential"], true, "AADSTS{code}: {claims}");
         assert!(
@@ -145,8 +136,7 @@ async fn claims_challenge_names_a_policy() {
 #[tokio::test]
 async fn descriptions_carry_entras_text() {
     let sim = start().await;
-    let body = tokens_for_alice(&sim, GRAPH_SCOPES).await;
-    let refresh_token = string_field(&body, "refresh_token").to_owned();
+    let refresh_token = alice_refresh_token(&sim).await;
     let cases = [
         (
             53_003,
@@ -192,8 +182,7 @@ async fn refresh_error_leaves_code_redemption() {
 #[tokio::test]
 async fn clearing_the_fault_restores_refresh() {
     let sim = start().await;
-    let body = tokens_for_alice(&sim, GRAPH_SCOPES).await;
-    let refresh_token = string_field(&body, "refresh_token").to_owned();
+    let refresh_token = alice_refresh_token(&sim).await;
     set_refresh_error(&sim, 90_033);
 
     let failed = refresh(&sim, &refresh_token, REFRESH_SCOPES).await;
@@ -207,15 +196,8 @@ async fn clearing_the_fault_restores_refresh() {
 #[tokio::test]
 async fn control_api_sets_refresh_error() {
     let sim = start().await;
-    let url = format!("{}/_sim/users/{ALICE}/faults", sim.base);
 
-    let response = sim
-        .client
-        .put(&url)
-        .body(r#"{"refresh_error":53003}"#)
-        .send()
-        .await
-        .expect("control request");
+    let response = put_user_faults(&sim, ALICE, r#"{"refresh_error":53003}"#).await;
 
     assert_eq!(response.status(), 200);
     assert_eq!(sim.state.faults(ALICE).refresh_error, Some(53003));
@@ -224,15 +206,8 @@ async fn control_api_sets_refresh_error() {
 #[tokio::test]
 async fn control_api_rejects_unknown_code() {
     let sim = start().await;
-    let url = format!("{}/_sim/users/{ALICE}/faults", sim.base);
 
-    let response = sim
-        .client
-        .put(&url)
-        .body(r#"{"refresh_error":12345}"#)
-        .send()
-        .await
-        .expect("control request");
+    let response = put_user_faults(&sim, ALICE, r#"{"refresh_error":12345}"#).await;
     let status = response.status().as_u16();
     let body: Value = response.json().await.expect("JSON error");
 

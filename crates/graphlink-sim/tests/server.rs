@@ -48,8 +48,7 @@ async fn restart_on_same_port_keeps_state() {
 #[tokio::test]
 async fn stop_closes_kept_alive_connections() {
     let sim = start().await;
-    let token =
-        string_field(&tokens_for_alice(&sim, GRAPH_SCOPES).await, "access_token").to_owned();
+    let token = alice_access_token(&sim, GRAPH_SCOPES).await;
     let (status, _, _) = graph_get(&sim, "/me", Some(&token)).await;
     assert_eq!(status, 200, "opens a pooled keep-alive connection");
     let client = sim.client.clone();
@@ -66,31 +65,6 @@ async fn stop_closes_kept_alive_connections() {
         result.is_err(),
         "the pooled connection was closed, not served: {result:?}"
     );
-}
-
-async fn control(
-    sim: &Sim,
-    method: reqwest::Method,
-    path: &str,
-    body: Option<Value>,
-) -> (u16, Value) {
-    let mut request = sim
-        .client
-        .request(method, format!("{}/_sim{path}", sim.base));
-    if let Some(body) = body {
-        request = request.json(&body);
-    }
-    let response = request.send().await.expect("control request");
-    let status = response.status().as_u16();
-    let text = response.text().await.expect("control body");
-    (
-        status,
-        if text.is_empty() {
-            Value::Null
-        } else {
-            serde_json::from_str(&text).expect("JSON")
-        },
-    )
 }
 
 #[tokio::test]

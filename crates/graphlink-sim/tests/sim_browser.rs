@@ -55,6 +55,18 @@ async fn accept_one(listener: TcpListener) -> Received {
     }
 }
 
+/// Binds the stand-in app on a free loopback port and returns its redirect URI.
+async fn app_listener() -> (TcpListener, String) {
+    let listener = TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind app listener");
+    let redirect_uri = format!(
+        "http://127.0.0.1:{}/cb",
+        listener.local_addr().expect("address").port()
+    );
+    (listener, redirect_uri)
+}
+
 async fn run_browser(url: &str, env: &[(&str, &str)]) -> Output {
     let mut command = Command::new(env!("CARGO_BIN_EXE_sim-browser"));
     command.arg(url).env_remove("SIM_BROWSER_CHOICES");
@@ -93,13 +105,7 @@ fn authorize_with_redirect(
 #[tokio::test]
 async fn sim_browser_delivers_code_to_loopback_app() {
     let sim = start().await;
-    let listener = TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind app listener");
-    let redirect_uri = format!(
-        "http://127.0.0.1:{}/cb",
-        listener.local_addr().expect("address").port()
-    );
+    let (listener, redirect_uri) = app_listener().await;
     let (verifier, challenge) = pkce();
     let url = authorize_with_redirect(&sim, &redirect_uri, &challenge, &[]);
 
@@ -127,30 +133,15 @@ async fn sim_browser_delivers_code_to_loopback_app() {
     assert!(stderr.contains("code=<redacted>"), "{stderr}");
     assert!(stderr.contains("200 OK"), "{stderr}");
 
-    let reply = token_request(
-        &sim,
-        &[
-            ("client_id", DEMO_CLIENT_ID),
-            ("grant_type", "authorization_code"),
-            ("code", &query["code"]),
-            ("redirect_uri", &redirect_uri),
-            ("code_verifier", &verifier),
-        ],
-    )
-    .await;
+    let form = code_redemption_form(&query["code"], &redirect_uri, &verifier);
+    let reply = token_request(&sim, &form).await;
     assert_eq!(reply.status, 200, "{}", reply.body);
 }
 
 #[tokio::test]
 async fn sim_browser_posts_form_post_result() {
     let sim = start().await;
-    let listener = TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind app listener");
-    let redirect_uri = format!(
-        "http://127.0.0.1:{}/cb",
-        listener.local_addr().expect("address").port()
-    );
+    let (listener, redirect_uri) = app_listener().await;
     let (_, challenge) = pkce();
     let url = authorize_with_redirect(
         &sim,
@@ -220,20 +211,8 @@ async fn sim_browser_exits_2_on_error_page() {
 #[tokio::test]
 async fn sim_browser_returns_on_admin_approval() {
     let sim = start().await;
-    sim.state.set_faults(
-        ALICE,
-        graphlink_sim::Faults {
-            consent_disabled: true,
-            ..Default::default()
-        },
-    );
-    let listener = TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind app listener");
-    let redirect_uri = format!(
-        "http://127.0.0.1:{}/cb",
-        listener.local_addr().expect("address").port()
-    );
+    set_alice_faults(&sim, |faults| faults.consent_disabled = true);
+    let (listener, redirect_uri) = app_listener().await;
     let (_, challenge) = pkce();
     let url = authorize_with_redirect(&sim, &redirect_uri, &challenge, &[]);
 
@@ -257,16 +236,7 @@ async fn sim_browser_returns_on_admin_approval() {
 async fn sim_browser_completes_device_sign_in() {
     let sim = start().await;
     sim.state.set_device_code_interval(0);
-    let device: serde_json::Value = sim
-        .client
-        .post(format!("{}/organizations/oauth2/v2.0/devicecode", sim.base))
-        .form(&[("client_id", DEMO_CLIENT_ID), ("scope", GRAPH_SCOPES)])
-        .send()
-        .await
-        .expect("devicecode request")
-        .json()
-        .await
-        .expect("devicecode JSON");
+    let device = request_device_code(&sim).await;
     let user_code = string_field(&device, "user_code");
     let mut env = alice_env().to_vec();
     env.push(("SIM_BROWSER_CODE", user_code));
@@ -276,15 +246,7 @@ async fn sim_browser_completes_device_sign_in() {
 
     assert_eq!(output.status.code(), Some(0), "stderr: {stderr}");
     assert!(stderr.contains("You have signed in"), "{stderr}");
-    let reply = token_request(
-        &sim,
-        &[
-            ("client_id", DEMO_CLIENT_ID),
-            ("grant_type", "urn:ietf:params:oauth:grant-type:device_code"),
-            ("device_code", string_field(&device, "device_code")),
-        ],
-    )
-    .await;
+    let reply = poll_device_code(&sim, string_field(&device, "device_code")).await;
     assert_eq!(reply.status, 200, "{}", reply.body);
 }
 

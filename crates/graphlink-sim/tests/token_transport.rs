@@ -6,36 +6,12 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::*;
-use graphlink_sim::{DEMO_CLIENT_ID, Faults, TokenFault};
+use graphlink_sim::{Faults, TokenFault};
 
 const REFRESH_SCOPES: &str = "openid offline_access User.Read";
 
-async fn alice_refresh_token(sim: &Sim) -> String {
-    let body = tokens_for_alice(sim, GRAPH_SCOPES).await;
-    string_field(&body, "refresh_token").to_owned()
-}
-
 fn set_token_error(sim: &Sim, fault: TokenFault) {
-    sim.state.set_faults(
-        ALICE,
-        Faults {
-            token_error: Some(fault),
-            ..Faults::default()
-        },
-    );
-}
-
-fn refresh_form(refresh_token: &str) -> [(&str, &str); 4] {
-    [
-        ("client_id", DEMO_CLIENT_ID),
-        ("grant_type", "refresh_token"),
-        ("refresh_token", refresh_token),
-        ("scope", REFRESH_SCOPES),
-    ]
-}
-
-fn token_url(sim: &Sim) -> String {
-    format!("{}/organizations/oauth2/v2.0/token", sim.base)
+    set_alice_faults(sim, |faults| faults.token_error = Some(fault));
 }
 
 #[tokio::test]
@@ -47,7 +23,7 @@ async fn html_fault_sends_an_html_page() {
     let response = sim
         .client
         .post(token_url(&sim))
-        .form(&refresh_form(&refresh_token))
+        .form(&refresh_form(&refresh_token, REFRESH_SCOPES))
         .send()
         .await
         .expect("a response arrives");
@@ -76,7 +52,7 @@ async fn reset_fault_closes_without_response() {
     let result = sim
         .client
         .post(token_url(&sim))
-        .form(&refresh_form(&refresh_token))
+        .form(&refresh_form(&refresh_token, REFRESH_SCOPES))
         .send()
         .await;
 
@@ -95,13 +71,7 @@ async fn reset_fault_applies_to_code_redemption() {
     let result = sim
         .client
         .post(token_url(&sim))
-        .form(&[
-            ("client_id", DEMO_CLIENT_ID),
-            ("grant_type", "authorization_code"),
-            ("code", code.as_str()),
-            ("redirect_uri", REDIRECT_URI),
-            ("code_verifier", verifier.as_str()),
-        ])
+        .form(&code_redemption_form(&code, REDIRECT_URI, &verifier))
         .send()
         .await;
 
@@ -123,7 +93,7 @@ async fn hang_fault_makes_a_client_time_out() {
 
     let result = impatient
         .post(token_url(&sim))
-        .form(&refresh_form(&refresh_token))
+        .form(&refresh_form(&refresh_token, REFRESH_SCOPES))
         .send()
         .await;
 
@@ -160,13 +130,7 @@ async fn token_faults_parse_from_json() {
     let sim = start().await;
 
     for (json, expected) in cases {
-        let response = sim
-            .client
-            .put(format!("{}/_sim/users/{ALICE}/faults", sim.base))
-            .body(format!(r#"{{"token_error":{json}}}"#))
-            .send()
-            .await
-            .expect("control request");
+        let response = put_user_faults(&sim, ALICE, format!(r#"{{"token_error":{json}}}"#)).await;
 
         assert_eq!(response.status(), 200, "{json}");
         assert_eq!(sim.state.faults(ALICE).token_error, Some(expected));

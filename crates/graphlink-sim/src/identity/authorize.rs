@@ -10,9 +10,8 @@ use axum::extract::{Path, Query, State};
 use axum::response::Response;
 
 use crate::errors::StsError;
-use crate::identity::{check_tenant_and_client, flow, pages, param, redirect};
-use crate::scopes::{RequestedScopes, ScopeError};
-use crate::store::{AuthorizeRequest, Flow, FlowKind, PkceMethod, ResponseMode, Step};
+use crate::identity::{check_before_redirect, flow, pages, param, redirect, requested_scopes};
+use crate::store::{AuthorizeRequest, Flow, FlowKind, PkceMethod, ResponseMode};
 use crate::{App, aadsts};
 
 pub(crate) async fn authorize(
@@ -23,18 +22,10 @@ pub(crate) async fn authorize(
     app.state
         .with_store(|store| store.stats.authorize_requests += 1);
 
-    if let Err(error) = check_tenant_and_client(&app, &tenant, param(&params, "client_id")) {
-        return pages::error(error.code, &error.message);
-    }
-    let client_id = param(&params, "client_id").unwrap_or_default().to_owned();
-    let Some(redirect_uri) = param(&params, "redirect_uri") else {
-        let error = aadsts::missing_parameter("redirect_uri");
-        return pages::error(error.code, &error.message);
+    let (client_id, redirect_uri) = match check_before_redirect(&app, &tenant, &params) {
+        Ok(checked) => checked,
+        Err(error) => return pages::error(error.code, &error.message),
     };
-    if !redirect::is_loopback_redirect(redirect_uri) {
-        let error = aadsts::redirect_uri_mismatch(redirect_uri, &client_id);
-        return pages::error(error.code, &error.message);
-    }
 
     let state = param(&params, "state").map(str::to_owned);
     let mode = match param(&params, "response_mode") {
@@ -61,10 +52,9 @@ pub(crate) async fn authorize(
         Ok(request) => request,
         Err(error) => return reject(error),
     };
-    let scopes = match RequestedScopes::parse(param(&params, "scope").unwrap_or_default()) {
+    let scopes = match requested_scopes(&params) {
         Ok(scopes) => scopes,
-        Err(ScopeError::Missing) => return reject(aadsts::missing_parameter("scope")),
-        Err(ScopeError::DefaultMixed(scope)) => return reject(aadsts::invalid_scope(&scope)),
+        Err(error) => return reject(error),
     };
     let prompt = param(&params, "prompt").map(str::to_owned);
     if prompt.as_deref() == Some("none") {
@@ -73,18 +63,17 @@ pub(crate) async fn authorize(
 
     let login_hint = param(&params, "login_hint").map(str::to_owned);
     let new_flow = Flow {
-        kind: FlowKind::Authorize(request),
-        client_id,
-        tenant,
-        scopes,
         login_hint: login_hint.clone(),
         prompt,
         domain_hint: param(&params, "domain_hint").map(str::to_owned),
         claims: param(&params, "claims").map(str::to_owned),
-        username: None,
-        step: Step::SignIn,
-        consent_shown: false,
-        created_unix: app.state.now_unix(),
+        ..Flow::new(
+            FlowKind::Authorize(request),
+            client_id,
+            tenant,
+            scopes,
+            app.state.now_unix(),
+        )
     };
     let response = flow::start(&app, new_flow);
 

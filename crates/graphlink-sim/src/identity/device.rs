@@ -11,9 +11,10 @@ use serde_json::json;
 
 use crate::errors::{ClientRequestId, insert_sts_headers};
 use crate::identity::token::{Outcome, TokenRequest};
-use crate::identity::{check_tenant_and_client, claims, flow, pages, param, parse_form};
-use crate::scopes::{RequestedScopes, ScopeError};
-use crate::store::{DeviceGrant, DeviceStatus, Flow, FlowKind, Step, Store};
+use crate::identity::{
+    check_tenant_and_client, claims, flow, pages, param, parse_form, requested_scopes,
+};
+use crate::store::{DeviceGrant, DeviceStatus, Flow, FlowKind, Store};
 use crate::{App, aadsts, ids};
 
 pub(crate) async fn device_code(
@@ -37,14 +38,9 @@ pub(crate) async fn device_code(
     {
         return aadsts::malformed_request().into_json_response(&app, client_request_id);
     }
-    let scopes = match RequestedScopes::parse(param(&params, "scope").unwrap_or_default()) {
+    let scopes = match requested_scopes(&params) {
         Ok(scopes) => scopes,
-        Err(ScopeError::Missing) => {
-            return aadsts::missing_parameter("scope").into_json_response(&app, client_request_id);
-        }
-        Err(ScopeError::DefaultMixed(scope)) => {
-            return aadsts::invalid_scope(&scope).into_json_response(&app, client_request_id);
-        }
+        Err(error) => return error.into_json_response(&app, client_request_id),
     };
 
     let device_code = app.state.with_store(|store| store.new_secret(96));
@@ -107,20 +103,13 @@ pub(crate) async fn submit_code(State(app): State<App>, body: Bytes) -> Response
         ));
     };
 
-    let new_flow = Flow {
-        kind: FlowKind::Device { device_code },
-        client_id: grant.client_id,
-        tenant: grant.tenant,
-        scopes: grant.scopes,
-        login_hint: None,
-        prompt: None,
-        domain_hint: None,
-        claims: None,
-        username: None,
-        step: Step::SignIn,
-        consent_shown: false,
-        created_unix: app.state.now_unix(),
-    };
+    let new_flow = Flow::new(
+        FlowKind::Device { device_code },
+        grant.client_id,
+        grant.tenant,
+        grant.scopes,
+        app.state.now_unix(),
+    );
     flow::start(&app, new_flow)
 }
 

@@ -11,6 +11,7 @@ use axum::routing::{get, post};
 use crate::App;
 use crate::errors::StsError;
 use crate::ids::is_guid;
+use crate::scopes::{RequestedScopes, ScopeError};
 
 mod adminconsent;
 mod authorize;
@@ -83,6 +84,40 @@ pub(crate) fn check_tenant_and_client(
         return Err(crate::aadsts::unknown_application(client_id, &directory));
     }
     Ok(resolved)
+}
+
+/// Checks the tenant, the client ID and the redirect URI of a browser request, in that
+/// order, and returns the client ID and the redirect URI. Until all three pass, the
+/// redirect URI is not trusted, so callers show the error on a page instead of
+/// redirecting it to the app.
+pub(crate) fn check_before_redirect<'a>(
+    app: &App,
+    tenant: &str,
+    params: &'a HashMap<String, String>,
+) -> Result<(String, &'a str), StsError> {
+    check_tenant_and_client(app, tenant, param(params, "client_id"))?;
+    let client_id = param(params, "client_id").unwrap_or_default().to_owned();
+    let redirect_uri = param(params, "redirect_uri")
+        .ok_or_else(|| crate::aadsts::missing_parameter("redirect_uri"))?;
+    if !redirect::is_loopback_redirect(redirect_uri) {
+        return Err(crate::aadsts::redirect_uri_mismatch(
+            redirect_uri,
+            &client_id,
+        ));
+    }
+    Ok((client_id, redirect_uri))
+}
+
+/// Parses the `scope` parameter and maps a missing or invalid value to its AADSTS error.
+pub(crate) fn requested_scopes(
+    params: &HashMap<String, String>,
+) -> Result<RequestedScopes, StsError> {
+    RequestedScopes::parse(param(params, "scope").unwrap_or_default()).map_err(
+        |error| match error {
+            ScopeError::Missing => crate::aadsts::missing_parameter("scope"),
+            ScopeError::DefaultMixed(scope) => crate::aadsts::invalid_scope(&scope),
+        },
+    )
 }
 
 /// `GET /{tenant}/oauth2/v2.0/logout`: there is no browser session to end, so this
