@@ -9,7 +9,9 @@ use graphlink_core::engine::clock::Clock as _;
 use graphlink_core::engine::policy::NotificationKind;
 use graphlink_core::engine::{self, EngineEvent, EngineHandle};
 use graphlink_core::state::LinkState;
-use support::harness::Harness;
+use graphlink_core::link::ConnectOptions;
+use graphlink_sim::Faults;
+use support::harness::{Harness, sim_browser};
 use tokio::sync::broadcast;
 
 const INTERVAL: Duration = Duration::from_secs(300);
@@ -180,4 +182,31 @@ async fn status_says_when_the_next_check_runs() {
     }
     let published = engine.statuses();
     assert_eq!(published[0].next_check.map(SystemTime::from), planned.last().map(|(_, next)| *next));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn blocked_reconnect_turns_to_admin_needed() {
+    let harness = Harness::start(INTERVAL).await;
+    let username = harness.user.username.clone();
+    let (engine, mut events) = start_engine(&harness);
+    let mut seen = Vec::new();
+    run_until(&harness, &mut events, harness.clock.now() + Duration::from_secs(120), &mut seen).await;
+
+    // IT withdraws the grant and blocks user consent; Graph's challenge forces a refresh.
+    harness.state.clear_consent(&username);
+    harness.state.set_faults(&username, Faults { consent_disabled: true, cae_challenge: true, ..Faults::default() });
+    engine.check_now();
+    run_until(&harness, &mut events, harness.clock.now() + Duration::from_secs(120), &mut seen).await;
+    assert_eq!(states(&seen).last().map(|(_, state)| *state), Some(LinkState::ReconnectNeeded));
+
+    // The rep reconnects and meets "Need admin approval".
+    let record = harness.link.find_account(&username).expect("accounts").expect("linked");
+    let options = ConnectOptions { browser: Some(sim_browser(&harness.user)), timeout: Duration::from_secs(30), ..ConnectOptions::default() };
+    let failure = harness.link.reconnect(&record, &options, |_, _| {}).await.expect_err("the tenant blocks consent");
+    assert_eq!(failure.state, LinkState::AdminNeeded);
+    engine.reload();
+    run_until(&harness, &mut events, harness.clock.now() + Duration::from_secs(120), &mut seen).await;
+    drop(engine);
+
+    assert_eq!(states(&seen).last().map(|(_, state)| *state), Some(LinkState::AdminNeeded), "{:?}", states(&seen));
 }

@@ -114,6 +114,12 @@ struct Tracked {
     status: Option<AccountStatus>,
 }
 
+/// True when a sign-in changed what the checks of an account conclude,
+/// without linking it again.
+fn sign_in_outcome_changed(old: &AccountRecord, new: &AccountRecord) -> bool {
+    old.consent_blocked != new.consent_blocked || old.claims_challenge != new.claims_challenge || old.client_id != new.client_id
+}
+
 impl Tracked {
     /// Returns the latest status with the time of the next planned check.
     fn published_status(&self) -> Option<AccountStatus> {
@@ -195,7 +201,13 @@ impl Engine {
                     tracked.access = None;
                     tracked.schedule = Schedule::due_at(now);
                 }
-                Some(_) => {}
+                // A failed sign-in recorded what the checks must say next
+                // (a consent block, claims for the reconnect): check at once.
+                Some(tracked) if sign_in_outcome_changed(&tracked.record, &record) => {
+                    tracked.record = record;
+                    tracked.schedule = Schedule::due_at(now);
+                }
+                Some(tracked) => tracked.record = record,
                 None => {
                     let status = crate::link::status_from_record(&record);
                     self.tracked.insert(record.key.clone(), Tracked { record, schedule: Schedule::due_at(now), access: None, status: Some(status) });
@@ -203,6 +215,24 @@ impl Engine {
             }
         }
         self.publish();
+    }
+
+    /// Rereads the records of tracked accounts, because checks and sign-ins
+    /// change them on disk (granted scopes, claims, a consent block), and a
+    /// check must judge the account by its latest record.
+    fn refresh_records(&mut self) {
+        match self.link.account_store().load() {
+            Ok(records) => {
+                for record in records {
+                    if let Some(tracked) = self.tracked.get_mut(&record.key)
+                        && tracked.record.linked_at == record.linked_at
+                    {
+                        tracked.record = record;
+                    }
+                }
+            }
+            Err(error) => tracing::warn!(%error, "could not reread the account list; checking with the records in memory"),
+        }
     }
 
     fn make_all_due(&mut self) {
@@ -214,6 +244,9 @@ impl Engine {
 
     async fn check_due(&mut self) {
         let now = self.clock.now();
+        if self.tracked.values().any(|tracked| tracked.schedule.is_due(now)) {
+            self.refresh_records();
+        }
         let due: Vec<(AccountRecord, Option<AccessToken>)> = self
             .tracked
             .values()
