@@ -14,8 +14,9 @@ packages=(
   # End-to-end tests of both in a real desktop session: Xvfb, a notification
   # server, WebKit's WebDriver, screenshots and window lookup.
   xvfb xauth dbus-x11 libnotify-bin dunst webkit2gtk-driver imagemagick xdotool
-  # gdbus, which drives the tray menu over D-Bus as a panel would.
-  libglib2.0-bin
+  # gdbus, which drives the tray menu over D-Bus as a panel would, and
+  # xclip, which reads what the window put on the clipboard.
+  libglib2.0-bin xclip
 )
 
 # Cargo subcommands come from crates.io, not from Debian.

@@ -8,12 +8,13 @@ use graphlink_core::readiness::AccountReport;
 use tauri::{AppHandle, Emitter, State};
 use tokio::sync::oneshot;
 
-/// The event that carries the code of a device code sign-in to the page.
-const DEVICE_CODE_EVENT: &str = "graphlink://device-code";
+/// The event that carries a sign-in's progress to the page: the address of
+/// the sign-in page, or the code of a device code sign-in.
+const SIGN_IN_PROGRESS_EVENT: &str = "graphlink://sign-in-progress";
 
-/// The way to cancel the device code sign-in in progress, if one runs.
+/// The way to cancel the sign-in in progress, if one runs.
 #[derive(Debug, Default)]
-pub struct DeviceSignIn(Mutex<Option<oneshot::Sender<()>>>);
+pub struct SignIn(Mutex<Option<oneshot::Sender<()>>>);
 
 #[tauri::command]
 pub async fn snapshot(endpoint: State<'_, Endpoint>) -> Result<Vec<AccountReport>, IpcError> {
@@ -23,49 +24,53 @@ pub async fn snapshot(endpoint: State<'_, Endpoint>) -> Result<Vec<AccountReport
     }
 }
 
+/// Links a new account through the browser.
 #[tauri::command]
-pub async fn connect(endpoint: State<'_, Endpoint>) -> Result<ConnectOutcome, IpcError> {
-    connect_result(ipc::request(&endpoint, &Request::Connect).await?)
+pub async fn connect(app: AppHandle, endpoint: State<'_, Endpoint>, sign_in: State<'_, SignIn>) -> Result<ConnectOutcome, IpcError> {
+    run_sign_in(&app, &endpoint, &sign_in, Request::Connect { login_hint: None }).await
 }
 
+/// Signs in again as a linked account through the browser.
 #[tauri::command]
-pub async fn reconnect(endpoint: State<'_, Endpoint>, account: String) -> Result<ConnectOutcome, IpcError> {
-    connect_result(ipc::request(&endpoint, &Request::Reconnect { account }).await?)
+pub async fn reconnect(app: AppHandle, endpoint: State<'_, Endpoint>, sign_in: State<'_, SignIn>, account: String) -> Result<ConnectOutcome, IpcError> {
+    run_sign_in(&app, &endpoint, &sign_in, Request::Reconnect { account }).await
 }
 
-/// Signs in with a code entered on another device. The code reaches the
-/// page as a `graphlink://device-code` event; the outcome is the reply.
+/// Signs in with a code entered on another device, for a new account or as `account`.
 #[tauri::command]
 pub async fn connect_device_code(
     app: AppHandle,
     endpoint: State<'_, Endpoint>,
-    sign_in: State<'_, DeviceSignIn>,
+    sign_in: State<'_, SignIn>,
     account: Option<String>,
 ) -> Result<ConnectOutcome, IpcError> {
+    run_sign_in(&app, &endpoint, &sign_in, Request::ConnectDeviceCode { account }).await
+}
+
+/// Cancels the sign-in in progress, if any.
+#[tauri::command]
+pub fn cancel_sign_in(sign_in: State<'_, SignIn>) {
+    if let Some(cancel) = sign_in.0.lock().ok().and_then(|mut slot| slot.take()) {
+        let _ = cancel.send(());
+    }
+}
+
+/// Sends a sign-in request and returns its outcome. Its progress reaches the
+/// page as `graphlink://sign-in-progress` events.
+async fn run_sign_in(app: &AppHandle, endpoint: &Endpoint, sign_in: &SignIn, request: Request) -> Result<ConnectOutcome, IpcError> {
     let (cancel, cancelled) = oneshot::channel();
     if let Ok(mut slot) = sign_in.0.lock() {
         *slot = Some(cancel);
     }
     let on_progress = |event: &Event| {
-        if let Event::DeviceCode { prompt } = event
-            && let Err(error) = app.emit(DEVICE_CODE_EVENT, prompt)
-        {
-            tracing::warn!(%error, "could not show the device code");
+        if let Err(error) = app.emit(SIGN_IN_PROGRESS_EVENT, event) {
+            tracing::warn!(%error, "could not show the sign-in progress");
         }
     };
-    let request = Request::ConnectDeviceCode { account };
     tokio::select! {
-        reply = ipc::request_with_progress(&endpoint, &request, on_progress) => connect_result(reply?),
-        // Dropping the request closes the connection, and the tray stops polling.
-        Ok(()) = cancelled => Err(IpcError::new(ErrorCode::Cancelled, "The sign-in with a code was cancelled.")),
-    }
-}
-
-/// Cancels the device code sign-in in progress, if any.
-#[tauri::command]
-pub fn cancel_sign_in(sign_in: State<'_, DeviceSignIn>) {
-    if let Some(cancel) = sign_in.0.lock().ok().and_then(|mut slot| slot.take()) {
-        let _ = cancel.send(());
+        reply = ipc::request_with_progress(endpoint, &request, on_progress) => connect_result(reply?),
+        // Dropping the request closes the connection, and the tray ends the sign-in.
+        Ok(()) = cancelled => Err(IpcError::new(ErrorCode::Cancelled, "The sign-in was cancelled.")),
     }
 }
 

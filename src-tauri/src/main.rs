@@ -21,7 +21,8 @@ fn main() -> std::process::ExitCode {
     let forwarded = endpoint.clone();
     let result = tauri::Builder::default()
         .manage(endpoint)
-        .manage(commands::DeviceSignIn::default())
+        .manage(commands::SignIn::default())
+        .plugin(tauri_plugin_clipboard_manager::init())
         .invoke_handler(tauri::generate_handler![
             commands::snapshot,
             commands::connect,

@@ -3,11 +3,21 @@
 
 import { invoke } from "@tauri-apps/api/core";
 import { listen } from "@tauri-apps/api/event";
+import { writeText } from "@tauri-apps/plugin-clipboard-manager";
 
 import { render, type Handlers, type ViewState } from "./render";
-import type { AccountStatus, CommandError, ConnectOutcome, DeviceCodePrompt, TrayEvent } from "./types";
+import type { AccountStatus, CommandError, ConnectOutcome, DeviceCodePrompt, SignInProgress, TrayEvent } from "./types";
 
-const view: ViewState = { accounts: [], signingIn: null, keyringHelp: new Set(), readinessOpen: new Set(), deviceCode: null, unavailable: null };
+const view: ViewState = {
+  accounts: [],
+  signingIn: null,
+  keyringHelp: new Set(),
+  readinessOpen: new Set(),
+  deviceCode: null,
+  signInPage: null,
+  itRequest: null,
+  unavailable: null,
+};
 const content = document.getElementById("content") as HTMLElement;
 const notice = document.getElementById("notice") as HTMLElement;
 
@@ -39,22 +49,31 @@ function upsert(status: AccountStatus): void {
 function report(outcome: ConnectOutcome): void {
   if (outcome.result === "connected") {
     upsert(outcome.status);
+    view.itRequest = null;
     say(`${outcome.status.username} is connected.`);
   } else {
+    view.itRequest = outcome.it_request ?? null;
     say(outcome.message);
   }
 }
 
+function failSignIn(error: unknown): void {
+  if (isCommandError(error) && error.code === "cancelled") say("The sign-in was cancelled.");
+  else fail(error);
+}
+
 async function signIn(account: string | null): Promise<void> {
   view.signingIn = account ?? "";
-  say("Finish signing in in your browser.");
+  view.signInPage = null;
+  say("");
   update();
   try {
     report(account === null ? await invoke<ConnectOutcome>("connect") : await invoke<ConnectOutcome>("reconnect", { account }));
   } catch (error) {
-    fail(error);
+    failSignIn(error);
   } finally {
     view.signingIn = null;
+    view.signInPage = null;
     update();
   }
 }
@@ -67,13 +86,22 @@ async function signInWithCode(account: string | null): Promise<void> {
   try {
     report(await invoke<ConnectOutcome>("connect_device_code", { account }));
   } catch (error) {
-    if (isCommandError(error) && error.code === "cancelled") say("The sign-in with a code was cancelled.");
-    else fail(error);
+    failSignIn(error);
   } finally {
     view.signingIn = null;
     view.deviceCode = null;
     update();
   }
+}
+
+function progress(event: SignInProgress): void {
+  if (event.type === "device_code") {
+    showCode(event.prompt);
+    return;
+  }
+  if (view.signingIn === null || view.deviceCode) return;
+  view.signInPage = { url: event.url, browserError: event.browser_error ?? null };
+  update();
 }
 
 function showCode(prompt: DeviceCodePrompt): void {
@@ -83,17 +111,13 @@ function showCode(prompt: DeviceCodePrompt): void {
   document.querySelector<HTMLButtonElement>('button[data-action="copy_code"]')?.focus();
 }
 
-async function copy(text: string): Promise<void> {
+/** Puts text on the clipboard through the window process, which WebKit's own clipboard rules do not limit. */
+async function copy(text: string, done: string): Promise<void> {
   try {
-    await navigator.clipboard.writeText(text);
-  } catch {
-    // WebKitGTK may refuse the asynchronous clipboard; a selected text area works everywhere.
-    const area = document.createElement("textarea");
-    area.value = text;
-    document.body.append(area);
-    area.select();
-    document.execCommand("copy");
-    area.remove();
+    await writeText(text);
+    say(done);
+  } catch (error) {
+    say(`Could not copy to the clipboard (${String(error)}). Select the text and copy it with Ctrl+C.`);
   }
 }
 
@@ -102,9 +126,10 @@ const handlers: Handlers = {
   reconnect: (account) => void signIn(account),
   connectWithCode: (account) => void signInWithCode(account),
   cancelSignIn: () => void invoke("cancel_sign_in").catch(fail),
-  copyCode: async (code) => {
-    await copy(code);
-    say("The code is on the clipboard.");
+  copy: (text, done) => void copy(text, done),
+  dismissItRequest: () => {
+    view.itRequest = null;
+    update();
   },
   toggleReadiness: (account, open) => {
     if (open) view.readinessOpen.add(account);
@@ -113,8 +138,7 @@ const handlers: Handlers = {
   copyItRequest: async (account) => {
     try {
       const text = await invoke<string>("it_request", { account });
-      await copy(text);
-      say("The request for IT is on the clipboard. Paste it into an email or ticket to your IT department.");
+      await copy(text, "The request for IT is on the clipboard. Paste it into an email or ticket to your IT department.");
     } catch (error) {
       fail(error);
     }
@@ -138,6 +162,8 @@ function apply(event: TrayEvent): void {
   switch (event.type) {
     case "snapshot":
       view.accounts = [...event.accounts];
+      // A snapshot follows a tray (re)start, so the notice about an earlier action is out of date.
+      if (view.unavailable) say("");
       view.unavailable = null;
       break;
     case "status":
@@ -159,7 +185,7 @@ function apply(event: TrayEvent): void {
 
 async function start(): Promise<void> {
   await listen<TrayEvent>("graphlink://event", (message) => apply(message.payload));
-  await listen<DeviceCodePrompt>("graphlink://device-code", (message) => showCode(message.payload));
+  await listen<SignInProgress>("graphlink://sign-in-progress", (message) => progress(message.payload));
   try {
     apply({ type: "snapshot", accounts: await invoke<AccountStatus[]>("snapshot") });
   } catch (error) {

@@ -11,7 +11,9 @@ export interface Handlers {
   /** Signs in with a code entered on another device: a new account when `account` is null. */
   connectWithCode(account: string | null): void;
   cancelSignIn(): void;
-  copyCode(code: string): void;
+  /** Puts text on the clipboard and shows `done` when it worked. */
+  copy(text: string, done: string): void;
+  dismissItRequest(): void;
   toggleReadiness(account: string, open: boolean): void;
   copyItRequest(account: string): void;
   toggleKeyringHelp(account: string): void;
@@ -28,6 +30,10 @@ export interface ViewState {
   readinessOpen: Set<string>;
   /** The device code sign-in in progress; `prompt` is null until the code arrives. */
   deviceCode: { prompt: DeviceCodePrompt | null; expiresAt: Date | null } | null;
+  /** The sign-in page of the browser sign-in in progress, once the browser was started. */
+  signInPage: { url: string; browserError: string | null } | null;
+  /** The request for IT of a connect that only IT can unblock. */
+  itRequest: string | null;
   unavailable: string | null;
 }
 
@@ -40,18 +46,62 @@ export function render(root: HTMLElement, view: ViewState, handlers: Handlers): 
     root.replaceChildren(deviceCode(view.deviceCode, handlers));
     return;
   }
+  const banners = [view.signingIn !== null && signingIn(view, handlers), view.itRequest && itRequest(view.itRequest, handlers)];
   if (view.accounts.length === 0) {
-    root.replaceChildren(firstRun(view, handlers));
+    root.replaceChildren(...banners.filter(isElement), firstRun(view, handlers));
     return;
   }
   const cards = view.accounts.map((status) => card(status, view, handlers));
+  const waiting = view.signingIn !== null;
   const footer = h(
     "div",
     { class: "footer" },
     button("Check now", "check_now", () => handlers.checkNow(), "secondary"),
-    button(view.signingIn === "" ? "Waiting for the sign-in…" : "Connect another account", "connect", () => handlers.connect(), "secondary", view.signingIn !== null),
+    button(view.signingIn === "" ? "Waiting for the sign-in…" : "Connect another account", "connect", () => handlers.connect(), "secondary", waiting),
+    button("Use a code from another device", "connect_with_code", () => handlers.connectWithCode(null), "link", waiting),
   );
-  root.replaceChildren(h("ul", { class: "cards", "aria-label": "Linked accounts" }, ...cards), footer);
+  root.replaceChildren(...banners.filter(isElement), h("ul", { class: "cards", "aria-label": "Linked accounts" }, ...cards), footer);
+}
+
+function isElement(value: HTMLElement | false | null | ""): value is HTMLElement {
+  return value instanceof HTMLElement;
+}
+
+/** Renders the browser sign-in in progress: where to sign in, and a way out. */
+function signingIn(view: ViewState, handlers: Handlers): HTMLElement {
+  const page = view.signInPage;
+  const cancel = button("Cancel", "cancel_sign_in", () => handlers.cancelSignIn(), "secondary");
+  if (!page) {
+    return h("section", { class: "banner", "data-role": "sign-in" }, h("p", {}, "Opening the Microsoft sign-in page in your browser…"), cancel);
+  }
+  const intro = page.browserError
+    ? `Graphlink could not open a browser (${page.browserError}). Open this address in your browser to sign in:`
+    : "Finish signing in in your browser. If no sign-in page appeared, open this address:";
+  return h(
+    "section",
+    { class: "banner", "data-role": "sign-in" },
+    h("p", {}, intro),
+    h("p", { class: "address", "data-role": "sign-in-url" }, page.url),
+    h("div", { class: "actions" }, button("Copy address", "copy_sign_in_url", () => handlers.copy(page.url, "The address is on the clipboard."), "secondary"), cancel),
+  );
+}
+
+/** Renders the request for IT of a connect that only IT can unblock. */
+function itRequest(text: string, handlers: Handlers): HTMLElement {
+  const area = h("textarea", { class: "request", readonly: "", rows: "6", "aria-label": "Request for IT", "data-role": "it-request-text" }) as HTMLTextAreaElement;
+  area.value = text;
+  return h(
+    "section",
+    { class: "banner", "data-role": "it-request" },
+    h("p", {}, "Only your IT department can allow this sign-in. Send them this request:"),
+    area,
+    h(
+      "div",
+      { class: "actions" },
+      button("Copy request for IT", "copy_it_request", () => handlers.copy(text, "The request for IT is on the clipboard. Paste it into an email or ticket to your IT department."), "primary"),
+      button("Close", "dismiss_it_request", () => handlers.dismissItRequest(), "secondary"),
+    ),
+  );
 }
 
 function firstRun(view: ViewState, handlers: Handlers): HTMLElement {
@@ -86,7 +136,7 @@ function deviceCode(state: NonNullable<ViewState["deviceCode"]>, handlers: Handl
     h("p", {}, "2. Enter this code and sign in with your work account:"),
     h("p", { class: "code", "data-role": "user-code" }, prompt.user_code),
     h("p", { class: "times" }, `The code works until ${at(expiresAt?.toISOString())}. This window updates by itself when you have signed in.`),
-    h("div", { class: "actions" }, button("Copy code", "copy_code", () => handlers.copyCode(prompt.user_code), "primary"), cancel),
+    h("div", { class: "actions" }, button("Copy code", "copy_code", () => handlers.copy(prompt.user_code, "The code is on the clipboard."), "primary"), cancel),
   );
 }
 
@@ -161,6 +211,9 @@ function primaryAction(status: AccountStatus, view: ViewState, handlers: Handler
     }
     case "ask_admin":
       return button("Copy request for IT", "copy_it_request", () => handlers.copyItRequest(status.account), "primary");
+    // Only IT can fix the setting, so the card offers the request for them.
+    case "fix_configuration":
+      return status.state === "admin_needed" ? button("Copy request for IT", "copy_it_request", () => handlers.copyItRequest(status.account), "primary") : null;
     case "unlock_keyring": {
       const open = view.keyringHelp.has(status.account);
       const toggle = button("How to unlock the keyring", "keyring_help", () => handlers.toggleKeyringHelp(status.account), "primary");
@@ -168,7 +221,6 @@ function primaryAction(status: AccountStatus, view: ViewState, handlers: Handler
       return h("div", {}, toggle, open && h("p", { class: "help" }, KEYRING_HELP));
     }
     case "none":
-    case "fix_configuration":
       return null;
   }
 }

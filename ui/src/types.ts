@@ -60,6 +60,11 @@ export interface CommandError {
   message: string;
 }
 
+/** What a sign-in in progress reports before its outcome. */
+export type SignInProgress =
+  | { type: "device_code"; prompt: DeviceCodePrompt }
+  | { type: "sign_in_page"; url: string; browser_error?: string };
+
 export type ConnectOutcome =
   | { result: "connected"; status: AccountStatus }
   | { result: "failed"; state: LinkState; message: string; action: Action; it_request?: string };

@@ -78,7 +78,7 @@ async fn ipc_messages_carry_no_secret() {
         needles.extend(state.last_id_token());
         reply
     };
-    let connected = send(Request::Connect).await;
+    let connected = send(Request::Connect { login_hint: None }).await;
     assert!(matches!(connected, Event::ConnectResult { .. }), "{connected:?}");
     send(Request::CheckNow).await;
     send(Request::Status).await;

@@ -8,7 +8,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use graphlink_core::accounts::AccountStore;
 use graphlink_core::config::{self, Config};
-use graphlink_core::link::{ConnectOptions, Link};
+use graphlink_core::link::{Attempt, ConnectOptions, Link};
 use graphlink_core::paths::{self, Paths};
 use graphlink_core::state::{AccountStatus, LinkState};
 use graphlink_core::token_store::{self, TokenStore};
@@ -120,10 +120,8 @@ pub async fn connect(context: &Context, request: ConnectRequest) -> anyhow::Resu
     } else {
         let options = ConnectOptions { timeout: Duration::from_secs(request.timeout_secs), login_hint: request.login_hint, ..ConnectOptions::default() };
         eprintln!("Opening the Microsoft sign-in page in your browser…");
-        let on_open = |url: &url::Url, opened: Result<_, graphlink_core::browser::BrowserError>| match opened {
-            // The address is shown too: a browser can start and still show nothing.
-            Ok(_) => eprintln!("If no sign-in page appeared, open this address in your browser:\n\n  {url}\n\nWaiting for you to finish signing in (press Ctrl+C to cancel)."),
-            Err(error) => eprintln!("{error}:\n\n  {url}\n"),
+        let on_open = |url: &url::Url, opened: Result<_, graphlink_core::browser::BrowserError>| {
+            show_sign_in_page(url.as_str(), opened.err().map(|error| error.to_string()).as_deref());
         };
         match &account {
             Some(record) => context.link.reconnect(record, &options, on_open).await,
@@ -136,12 +134,25 @@ pub async fn connect(context: &Context, request: ConnectRequest) -> anyhow::Resu
             Ok(exit_code(std::slice::from_ref(&status)))
         }
         Err(failure) => {
-            eprintln!("Not connected ({}): {}", failure.state, failure.message);
-            if let Some(request) = &failure.it_request {
-                eprintln!("\nSend this request to your IT department (also shown by `graphlink status --it-request`):\n\n{}", request.text);
-            }
+            show_connect_failure(failure.state, &failure.message, failure.it_request.as_ref().map(|request| request.text.as_str()));
             Ok(ExitCode::FAILURE)
         }
+    }
+}
+
+/// Prints where to sign in, because a browser can start and still show nothing.
+pub fn show_sign_in_page(url: &str, browser_error: Option<&str>) {
+    match browser_error {
+        None => eprintln!("If no sign-in page appeared, open this address in your browser:\n\n  {url}\n\nWaiting for you to finish signing in (press Ctrl+C to cancel)."),
+        Some(error) => eprintln!("{error}:\n\n  {url}\n"),
+    }
+}
+
+/// Prints a failed connect, with the request for IT when only IT can fix it.
+pub fn show_connect_failure(state: LinkState, message: &str, it_request: Option<&str>) {
+    eprintln!("Not connected ({state}): {message}");
+    if let Some(text) = it_request {
+        eprintln!("\nSend this request to your IT department (also shown by `graphlink status --it-request`):\n\n{text}");
     }
 }
 
@@ -160,6 +171,18 @@ pub enum StatusFormat {
     ItRequest,
 }
 
+impl StatusFormat {
+    /// Returns the format the flags of `graphlink status` ask for; `--json` wins.
+    #[must_use]
+    pub const fn of(json: bool, it_request: bool) -> Self {
+        match (json, it_request) {
+            (true, _) => Self::Json,
+            (false, true) => Self::ItRequest,
+            (false, false) => Self::Text,
+        }
+    }
+}
+
 /// `graphlink status`.
 ///
 /// # Errors
@@ -170,17 +193,26 @@ pub async fn status(context: &Context, format: StatusFormat) -> anyhow::Result<E
     context.link.config().require_client_id()?;
     let statuses = context.link.check_all().await?;
     let attempt = if statuses.is_empty() { context.link.last_failed_attempt() } else { None };
-    let config = context.link.config();
+    print_status(context.link.config(), &statuses, attempt.as_ref(), format)
+}
+
+/// Prints checked statuses, and the last failed connect when no account is
+/// linked, in `format`, and returns the exit status of `graphlink status`.
+///
+/// # Errors
+///
+/// Fails only if the JSON cannot be serialised.
+pub fn print_status(config: &Config, statuses: &[AccountStatus], attempt: Option<&Attempt>, format: StatusFormat) -> anyhow::Result<ExitCode> {
     match format {
-        StatusFormat::Json => outln!("{}", render::json(config, &statuses, attempt.as_ref())?),
+        StatusFormat::Json => outln!("{}", render::json(config, statuses, attempt)?),
         StatusFormat::Text => {
-            out!("{}", render::text(config, &statuses));
-            if let Some(attempt) = &attempt {
+            out!("{}", render::text(config, statuses));
+            if let Some(attempt) = attempt {
                 out!("{}", render::attempt_text(attempt));
             }
         }
         StatusFormat::ItRequest => {
-            let requests = render::it_requests(config, &statuses, attempt.as_ref());
+            let requests = render::it_requests(config, statuses, attempt);
             if requests.is_empty() {
                 outln!("No account needs IT: nothing to send.");
             }
@@ -189,7 +221,7 @@ pub async fn status(context: &Context, format: StatusFormat) -> anyhow::Result<E
             }
         }
     }
-    Ok(exit_code(&statuses))
+    Ok(exit_code(statuses))
 }
 
 /// `graphlink disconnect`.

@@ -117,11 +117,11 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     // A running tray handles the subcommands, so two engines never refresh the same account.
     if let Some(tray) = remote::running_tray().await {
         match &command {
-            Command::Connect { login_hint: None, device_code, account, timeout } => {
-                let request = commands::ConnectRequest { timeout_secs: *timeout, login_hint: None, account: account.clone(), device_code: *device_code };
+            Command::Connect { login_hint, device_code, account, timeout } => {
+                let request = commands::ConnectRequest { timeout_secs: *timeout, login_hint: login_hint.clone(), account: account.clone(), device_code: *device_code };
                 return remote::connect(&tray, request).await;
             }
-            Command::Status { json, it_request: false } => return remote::status(&tray, *json).await,
+            Command::Status { json, it_request } => return remote::status(&tray, commands::StatusFormat::of(*json, *it_request)).await,
             Command::Disconnect { account, all } => return remote::disconnect(&tray, account.clone(), *all).await,
             _ => {}
         }
@@ -134,14 +134,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Status { json, it_request } => {
             let context = commands::Context::load(commands::Profile::Default)?;
-            let format = if json {
-                commands::StatusFormat::Json
-            } else if it_request {
-                commands::StatusFormat::ItRequest
-            } else {
-                commands::StatusFormat::Text
-            };
-            commands::status(&context, format).await
+            commands::status(&context, commands::StatusFormat::of(json, it_request)).await
         }
         Command::Doctor { json } => doctor::run(json).await,
         Command::Disconnect { account, all } => {

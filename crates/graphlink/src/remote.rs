@@ -6,10 +6,12 @@ use std::collections::HashSet;
 use std::process::ExitCode;
 use std::time::Duration;
 
+use graphlink_core::accounts::AccountStore;
 use graphlink_core::ipc::{self, ConnectOutcome, Endpoint, Event, IpcError, Request, Subscription};
+use graphlink_core::link::Attempt;
 use graphlink_core::state::AccountStatus;
 
-use crate::commands::{ConnectRequest, exit_code};
+use crate::commands::{ConnectRequest, StatusFormat, exit_code, print_status, show_connect_failure, show_device_code, show_sign_in_page};
 use crate::render;
 use crate::tray::Mode;
 
@@ -28,17 +30,13 @@ pub async fn running_tray() -> Option<Endpoint> {
 /// # Errors
 ///
 /// Fails when the tray goes away or does not finish within a minute.
-pub async fn status(endpoint: &Endpoint, json: bool) -> anyhow::Result<ExitCode> {
+pub async fn status(endpoint: &Endpoint, format: StatusFormat) -> anyhow::Result<ExitCode> {
     let statuses = tokio::time::timeout(STATUS_TIMEOUT, check_all(endpoint))
         .await
         .map_err(|_| anyhow::anyhow!("the running Graphlink did not finish checking within {} seconds", STATUS_TIMEOUT.as_secs()))??;
     let config = load_config()?;
-    if json {
-        outln!("{}", render::json(&config, &statuses, None)?);
-    } else {
-        out!("{}", render::text(&config, &statuses));
-    }
-    Ok(exit_code(&statuses))
+    let attempt = if statuses.is_empty() { Attempt::last_failed(&account_store()?) } else { None };
+    print_status(&config, &statuses, attempt.as_ref(), format)
 }
 
 async fn check_all(endpoint: &Endpoint) -> Result<Vec<AccountStatus>, IpcError> {
@@ -84,15 +82,15 @@ pub async fn connect(endpoint: &Endpoint, request: ConnectRequest) -> anyhow::Re
     let request = match (request.account, device_code) {
         (account, true) => Request::ConnectDeviceCode { account },
         (Some(account), false) => Request::Reconnect { account },
-        (None, false) => Request::Connect,
+        (None, false) => Request::Connect { login_hint: request.login_hint },
     };
     if !device_code {
-        eprintln!("Graphlink is running: it opens the Microsoft sign-in page in your browser and waits for you to finish.");
+        eprintln!("Opening the Microsoft sign-in page in your browser…");
     }
-    let on_progress = |event: &Event| {
-        if let Event::DeviceCode { prompt } = event {
-            crate::commands::show_device_code(prompt);
-        }
+    let on_progress = |event: &Event| match event {
+        Event::DeviceCode { prompt } => show_device_code(prompt),
+        Event::SignInPage { url, browser_error } => show_sign_in_page(url, browser_error.as_deref()),
+        _ => {}
     };
     // Dropping the request on timeout closes the connection, which cancels the tray's sign-in.
     let Ok(reply) = tokio::time::timeout(timeout, ipc::request_with_progress(endpoint, &request, on_progress)).await else {
@@ -105,12 +103,18 @@ pub async fn connect(endpoint: &Endpoint, request: ConnectRequest) -> anyhow::Re
             out!("{}", render::text(&load_config()?, std::slice::from_ref(&status)));
             Ok(exit_code(std::slice::from_ref(&status)))
         }
-        Event::ConnectResult { outcome: ConnectOutcome::Failed { state, message, .. } } => {
-            eprintln!("Not connected ({state}): {message}");
+        Event::ConnectResult { outcome: ConnectOutcome::Failed { state, message, it_request, .. } } => {
+            show_connect_failure(state, &message, it_request.as_deref());
             Ok(ExitCode::FAILURE)
         }
         other => anyhow::bail!("the running Graphlink sent an unexpected reply: {other:?}"),
     }
+}
+
+/// Opens the account list of this user, which the tray reads too.
+fn account_store() -> anyhow::Result<AccountStore> {
+    let paths = graphlink_core::paths::Paths::from_platform()?;
+    Ok(AccountStore::new(paths.accounts_file()))
 }
 
 /// Loads the configuration the output needs, as the in-process commands do.
@@ -125,20 +129,22 @@ fn load_config() -> anyhow::Result<graphlink_core::config::Config> {
 ///
 /// Fails when no account matches or the tray could not remove it.
 pub async fn disconnect(endpoint: &Endpoint, account: Option<String>, all: bool) -> anyhow::Result<ExitCode> {
-    let before = match ipc::request(endpoint, &Request::Status).await? {
-        Event::Snapshot { accounts } => accounts.into_iter().map(|report| report.status).collect(),
-        _ => Vec::new(),
-    };
+    // The account file, not the tray's snapshot, because the tray removes what the file lists.
+    let before = account_store()?.load()?;
+    if before.is_empty() {
+        outln!("No account is linked: nothing to disconnect.");
+        return Ok(ExitCode::SUCCESS);
+    }
     if account.is_none() && !all && before.len() > 1 {
-        let names: Vec<&str> = before.iter().map(|status| status.username.as_str()).collect();
+        let names: Vec<&str> = before.iter().map(|record| record.username.as_str()).collect();
         anyhow::bail!("{} accounts are linked ({}); name the one to disconnect, or pass --all to remove every account", before.len(), names.join(", "));
     }
     ipc::request(endpoint, &Request::Disconnect { account: account.clone() }).await?;
-    let removed = before.iter().filter(|status| {
-        account.as_deref().is_none_or(|wanted| status.account == wanted || status.username.eq_ignore_ascii_case(wanted))
+    let removed = before.iter().filter(|record| {
+        account.as_deref().is_none_or(|wanted| record.key == wanted || record.username.eq_ignore_ascii_case(wanted))
     });
-    for status in removed {
-        outln!("Disconnected {} and removed its keyring entry.", status.username);
+    for record in removed {
+        outln!("Disconnected {} and removed its keyring entry.", record.username);
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -201,7 +201,7 @@ impl Engine {
                     tracked.access = None;
                     tracked.schedule = Schedule::due_at(now);
                 }
-                // A failed sign-in recorded what the checks must say next
+                // A failed sign-in recorded what changes the next verdict
                 // (a consent block, claims for the reconnect): check at once.
                 Some(tracked) if sign_in_outcome_changed(&tracked.record, &record) => {
                     tracked.record = record;

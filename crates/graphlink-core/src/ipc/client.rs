@@ -18,8 +18,9 @@ pub async fn request(endpoint: &Endpoint, request: &Request) -> Result<Event, Ip
     request_with_progress(endpoint, request, |_| {}).await
 }
 
-/// Sends one request, hands each progress event to `on_progress` (the code
-/// of a device code sign-in), and returns the reply as [`request`] does.
+/// Sends one request, hands each progress event to `on_progress` (the
+/// address of a sign-in page, the code of a device code sign-in), and
+/// returns the reply as [`request`] does.
 /// Dropping the future closes the connection, which cancels a sign-in.
 ///
 /// # Errors
@@ -30,7 +31,7 @@ pub async fn request_with_progress(endpoint: &Endpoint, request: &Request, mut o
     loop {
         match connection.next_event().await? {
             Some(Event::Error(error)) => return Err(error),
-            Some(event @ Event::DeviceCode { .. }) => on_progress(&event),
+            Some(event) if event.is_progress() => on_progress(&event),
             Some(event) => return Ok(event),
             None => return Err(closed_early()),
         }

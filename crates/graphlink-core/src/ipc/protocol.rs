@@ -30,9 +30,15 @@ pub enum Request {
     Status,
     /// Check every account now. The results arrive as events.
     CheckNow,
-    /// Link a new account through the browser.
-    Connect,
-    /// Sign in again as a linked account (its key or username).
+    /// Link a new account through the browser, the username pre-filled
+    /// with `login_hint` when given. The reply is an [`Event::SignInPage`]
+    /// once the browser was started, then the [`Event::ConnectResult`].
+    /// Closing the connection before the result cancels the sign-in.
+    Connect {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        login_hint: Option<String>,
+    },
+    /// Sign in again as a linked account (its key or username), as [`Request::Connect`] does.
     Reconnect { account: String },
     /// Link a new account, or sign in again as `account`, with a code
     /// entered on another device. The reply is an [`Event::DeviceCode`] with
@@ -50,11 +56,19 @@ pub enum Request {
     Demo { fault: DemoFault },
 }
 
+impl Event {
+    /// Returns true for the events a request sends ahead of its reply.
+    #[must_use]
+    pub const fn is_progress(&self) -> bool {
+        matches!(self, Self::DeviceCode { .. } | Self::SignInPage { .. })
+    }
+}
+
 impl Request {
     /// Returns true for the requests that wait for the user to sign in.
     #[must_use]
     pub const fn is_sign_in(&self) -> bool {
-        matches!(self, Self::Connect | Self::Reconnect { .. } | Self::ConnectDeviceCode { .. })
+        matches!(self, Self::Connect { .. } | Self::Reconnect { .. } | Self::ConnectDeviceCode { .. })
     }
 }
 
@@ -110,6 +124,15 @@ pub enum Event {
     /// The code and address of a device code sign-in, for the user to enter
     /// on another device. The result follows when the sign-in ends.
     DeviceCode { prompt: DeviceCodePrompt },
+    /// The address of the sign-in page, sent once the browser was started,
+    /// because a browser can start and still show nothing. The result
+    /// follows when the sign-in ends.
+    SignInPage {
+        url: String,
+        /// The error that kept the browser from starting, if one did.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        browser_error: Option<String>,
+    },
     /// The reply to a connect or reconnect.
     ConnectResult { outcome: ConnectOutcome },
     /// The reply to [`Request::ItRequest`]: the text to paste into a ticket.

@@ -68,8 +68,9 @@ impl<H: ShellHooks> EngineService<H> {
         &self.link
     }
 
-    /// Links a new account, or signs a known one in again, through the browser.
-    pub async fn connect(&self, account: Option<&str>) -> Event {
+    /// Links a new account, or signs a known one in again, through the
+    /// browser. The sign-in page's address goes to `progress`.
+    pub async fn connect(&self, account: Option<&str>, login_hint: Option<String>, progress: &Progress) -> Event {
         let Ok(_guard) = self.signing_in.try_lock() else {
             return busy();
         };
@@ -78,11 +79,13 @@ impl<H: ShellHooks> EngineService<H> {
             Err(reply) => return Event::Error(reply),
         };
 
-        let options = ConnectOptions { browser: self.browser.clone(), ..ConnectOptions::default() };
-        let on_open = |_: &url::Url, opened: Result<_, crate::browser::BrowserError>| {
-            if let Err(failure) = opened {
+        let options = ConnectOptions { browser: self.browser.clone(), login_hint, ..ConnectOptions::default() };
+        let on_open = |url: &url::Url, opened: Result<_, crate::browser::BrowserError>| {
+            let browser_error = opened.err().map(|failure| {
                 tracing::warn!(error = %failure, "could not open a browser for the sign-in");
-            }
+                failure.to_string()
+            });
+            progress.send(Event::SignInPage { url: url.to_string(), browser_error });
         };
         // A reconnect accepts only a sign-in as the same user, so it cannot
         // replace one account with another.
@@ -90,7 +93,6 @@ impl<H: ShellHooks> EngineService<H> {
             Some(record) => self.link.reconnect(record, &options, on_open).await,
             None => self.link.connect(&options, on_open).await,
         };
-
         self.finish_sign_in(result)
     }
 
@@ -166,8 +168,8 @@ impl<H: ShellHooks> Service for EngineService<H> {
                 self.engine.check_now();
                 Event::Done
             }
-            Request::Connect => self.connect(None).await,
-            Request::Reconnect { account } => self.connect(Some(&account)).await,
+            Request::Connect { login_hint } => self.connect(None, login_hint, &progress).await,
+            Request::Reconnect { account } => self.connect(Some(&account), None, &progress).await,
             Request::ConnectDeviceCode { account } => self.connect_device_code(account.as_deref(), &progress).await,
             Request::Disconnect { account } => self.disconnect(account.as_deref()).await,
             Request::ItRequest { account } => self.it_request(&account),
@@ -194,7 +196,10 @@ fn failed(failure: ConnectFailure) -> ConnectOutcome {
 }
 
 fn busy() -> Event {
-    error(ErrorCode::Busy, "A sign-in is already in progress. Finish it, or wait for it to time out.")
+    error(
+        ErrorCode::Busy,
+        "A sign-in is already in progress, started from the Graphlink window, the tray menu or a command. Finish or cancel it first.",
+    )
 }
 
 fn error(code: ErrorCode, message: impl Into<String>) -> Event {

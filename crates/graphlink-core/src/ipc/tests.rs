@@ -64,7 +64,8 @@ fn every_request() -> Vec<Request> {
         Request::Subscribe,
         Request::Status,
         Request::CheckNow,
-        Request::Connect,
+        Request::Connect { login_hint: None },
+        Request::Connect { login_hint: Some("adele.vance@contoso.example".into()) },
         Request::Reconnect { account: "adele.vance@contoso.example".into() },
         Request::ConnectDeviceCode { account: None },
         Request::ConnectDeviceCode { account: Some("adele.vance@contoso.example".into()) },
@@ -80,7 +81,7 @@ fn every_request() -> Vec<Request> {
             Request::Subscribe
             | Request::Status
             | Request::CheckNow
-            | Request::Connect
+            | Request::Connect { .. }
             | Request::Reconnect { .. }
             | Request::ConnectDeviceCode { .. }
             | Request::Disconnect { .. }
@@ -100,6 +101,8 @@ fn every_event() -> Vec<Event> {
         Event::Removed { account: status(LinkState::Connected).account },
         Event::Notification { notification: notification() },
         Event::DeviceCode { prompt: prompt() },
+        Event::SignInPage { url: "https://login.example/organizations/oauth2/v2.0/authorize?client_id=x".into(), browser_error: None },
+        Event::SignInPage { url: "https://login.example/authorize".into(), browser_error: Some("no browser found".into()) },
         Event::ConnectResult { outcome: ConnectOutcome::Connected { status: status(LinkState::Connected).into() } },
         Event::ConnectResult {
             outcome: ConnectOutcome::Failed {
@@ -121,6 +124,7 @@ fn every_event() -> Vec<Event> {
             | Event::Removed { .. }
             | Event::Notification { .. }
             | Event::DeviceCode { .. }
+            | Event::SignInPage { .. }
             | Event::ConnectResult { .. }
             | Event::ItRequest { .. }
             | Event::Done

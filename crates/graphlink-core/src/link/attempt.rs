@@ -9,6 +9,7 @@ use time::OffsetDateTime;
 
 use super::Link;
 use super::connect::ConnectFailure;
+use crate::accounts::AccountStore;
 use crate::consent::ItRequest;
 use crate::state::{Action, ErrorDetail, LinkState};
 
@@ -38,19 +39,30 @@ impl Attempt {
             it_request: failure.it_request.clone(),
         }
     }
+
+    /// Returns the last connect attempt that ended needing IT, recorded next
+    /// to the account file of `accounts`, until an account links
+    /// successfully. A missing or unreadable file is `None`.
+    #[must_use]
+    pub fn last_failed(accounts: &AccountStore) -> Option<Self> {
+        let text = std::fs::read_to_string(attempt_path(accounts.path())).ok()?;
+        serde_json::from_str(&text).ok()
+    }
+}
+
+fn attempt_path(accounts_file: &Path) -> PathBuf {
+    accounts_file.with_file_name("last-connect-attempt.json")
 }
 
 impl Link {
     pub(super) fn attempt_file(&self) -> PathBuf {
-        self.accounts.path().with_file_name("last-connect-attempt.json")
+        attempt_path(self.accounts.path())
     }
 
-    /// Returns the last connect attempt that ended needing IT, until an
-    /// account links successfully. A missing or unreadable file is `None`.
+    /// Returns the last connect attempt that ended needing IT, as [`Attempt::last_failed`] does.
     #[must_use]
     pub fn last_failed_attempt(&self) -> Option<Attempt> {
-        let text = std::fs::read_to_string(self.attempt_file()).ok()?;
-        serde_json::from_str(&text).ok()
+        Attempt::last_failed(&self.accounts)
     }
 }
 

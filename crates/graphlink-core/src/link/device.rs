@@ -92,7 +92,7 @@ impl Link {
         let failure = match error {
             DeviceError::Declined => failure_text(
                 LinkState::NotConnected,
-                "The sign-in was declined on the other device, so nothing was linked. Sign in with a new code to try again.".to_owned(),
+                "The sign-in was declined on the other device, so nothing was linked. Sign in with a new code to try again. If Microsoft showed \"Need admin approval\", your IT department must approve Graphlink first: sign in through the browser on this computer to get the request to send them.".to_owned(),
                 Action::Reconnect,
             ),
             DeviceError::Expired => failure_text(

@@ -76,7 +76,7 @@ pub fn run(runtime: &Runtime, tray: Box<Tray>) -> ExitCode {
                     }
                     refresh(icon.as_ref(), &statuses, start_at_login, demo);
                 }
-                Some(MenuAction::Connect) => spawn_request(runtime, &tray, Request::Connect),
+                Some(MenuAction::Connect) => spawn_request(runtime, &tray, Request::Connect { login_hint: None }),
                 Some(MenuAction::Reconnect { account }) => spawn_request(runtime, &tray, Request::Reconnect { account }),
                 Some(MenuAction::CheckNow) => spawn_request(runtime, &tray, Request::CheckNow),
                 Some(MenuAction::OpenWindow) => spawn_request(runtime, &tray, Request::OpenWindow),

@@ -175,6 +175,20 @@ impl Desktop {
         assert!(output.status.success(), "sim-browser failed: {}", String::from_utf8_lossy(&output.stderr));
     }
 
+    /// Waits up to `timeout` for the clipboard to contain `needle` and returns its text.
+    pub async fn wait_for_clipboard(&self, needle: &str, timeout: Duration) -> String {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let output = Command::new("xclip").args(["-selection", "clipboard", "-o"]).output().expect("xclip runs (install xclip)");
+            let text = String::from_utf8_lossy(&output.stdout).into_owned();
+            if text.contains(needle) {
+                return text;
+            }
+            assert!(Instant::now() < deadline, "the clipboard does not contain {needle:?} after {timeout:?}: {text:?}");
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
     /// Returns everything the tray wrote to its log directory.
     pub fn tray_logs(&self) -> String {
         let dir = self.dir.path().join("state").join("graphlink").join("logs");

@@ -91,6 +91,10 @@ async fn window_connect_revoke_reconnect() {
     let admin = window.wait_for(&card(&username, "admin_needed"), STATE_TIMEOUT).await;
     assert!(window.text(&admin).await.contains("Copy request for IT"), "{}", window.source().await);
     desktop.screenshot("admin_needed").await;
+    let copy = window.wait_for(&format!(r#"li.card[data-account="{username}"] button[data-action="copy_it_request"]"#), STATE_TIMEOUT).await;
+    window.click(&copy).await;
+    let copied = desktop.wait_for_clipboard("adminconsent", STATE_TIMEOUT).await;
+    assert!(copied.contains(&username), "the request names the rep: {copied}");
 
     // The readiness checklist names the missing step and who can fix it.
     let readiness = window.wait_for(r#"details[data-role="readiness"][data-ready="false"] summary"#, STATE_TIMEOUT).await;
@@ -153,12 +157,63 @@ async fn window_device_code_sign_in_and_cancel() {
     window.click(&cancel).await;
     window.wait_for_none(r#"[data-role="device-code"]"#, STATE_TIMEOUT).await;
     let notice = window.text(&window.wait_for("#notice", STATE_TIMEOUT).await).await;
-    assert_eq!(notice, "The sign-in with a code was cancelled.");
+    assert_eq!(notice, "The sign-in was cancelled.");
     let reconnect = window.wait_for(&format!(r#"li.card[data-account="{username}"] button[data-action="reconnect"]"#), STATE_TIMEOUT).await;
     window.click(&reconnect).await;
     window.wait_for(&card(&username, "connected"), SIGN_IN_TIMEOUT).await;
     assert!(desktop.tray_logs().contains("cancelling its sign-in"), "the tray stopped polling for the cancelled code");
     window.end().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs a desktop session; `make test` runs it under Xvfb"]
+async fn blocked_first_connect_offers_it_request() {
+    let desktop = Desktop::start().await;
+    let username = desktop.user.username.clone();
+    desktop.state.set_faults(&username, Faults { consent_disabled: true, ..Faults::default() });
+    let window = Session::start(desktop.driver_port, sibling("graphlink-window").to_str().unwrap()).await;
+
+    let connect = window.wait_for(r#"button[data-action="connect"]"#, STATE_TIMEOUT).await;
+    window.click(&connect).await;
+    window.wait_for(r#"[data-role="it-request"]"#, SIGN_IN_TIMEOUT).await;
+    let copy = window.wait_for(r#"[data-role="it-request"] button[data-action="copy_it_request"]"#, STATE_TIMEOUT).await;
+    window.click(&copy).await;
+    let copied = desktop.wait_for_clipboard("adminconsent", STATE_TIMEOUT).await;
+    assert!(copied.contains(graphlink_sim::DEMO_CLIENT_ID), "the request names the app: {copied}");
+    window.end().await;
+}
+
+// The subcommands while a tray runs: the tray signs in and checks, and each
+// command prints what it prints without a tray.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs a desktop session; `make test` runs it under Xvfb"]
+async fn commands_through_the_tray() {
+    let desktop = Desktop::start().await;
+    let username = desktop.user.username.clone();
+
+    let nothing = desktop.graphlink(&["disconnect"]).await;
+    assert!(nothing.status.success(), "{}", String::from_utf8_lossy(&nothing.stderr));
+    assert!(String::from_utf8_lossy(&nothing.stdout).contains("No account is linked"), "{}", String::from_utf8_lossy(&nothing.stdout));
+
+    // A first sign-in that the tenant's consent block stops prints the request for IT.
+    desktop.state.set_faults(&username, Faults { consent_disabled: true, ..Faults::default() });
+    let blocked = desktop.graphlink(&["connect", "--timeout", "30"]).await;
+    let stderr = String::from_utf8_lossy(&blocked.stderr);
+    assert_eq!(blocked.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("If no sign-in page appeared, open this address"), "{stderr}");
+    assert!(stderr.contains("Send this request to your IT department"), "{stderr}");
+    assert!(stderr.contains("/adminconsent?client_id="), "{stderr}");
+    let status = desktop.graphlink(&["status", "--json"]).await;
+    let document: serde_json::Value = serde_json::from_slice(&status.stdout).expect("status --json prints JSON");
+    assert!(document["last_connect_attempt"]["it_request"]["text"].as_str().is_some_and(|text| text.contains("adminconsent")), "{document}");
+
+    // Once IT allows it, the same command links the account; disconnect names it.
+    desktop.state.set_faults(&username, Faults::default());
+    let linked = desktop.graphlink(&["connect", "--timeout", "30", "--login-hint", &username]).await;
+    assert!(linked.status.success(), "{}", String::from_utf8_lossy(&linked.stderr));
+    let removed = desktop.graphlink(&["disconnect"]).await;
+    assert!(removed.status.success(), "{}", String::from_utf8_lossy(&removed.stderr));
+    assert!(String::from_utf8_lossy(&removed.stdout).contains(&format!("Disconnected {username}")), "{}", String::from_utf8_lossy(&removed.stdout));
 }
 
 // Multi-threaded, so the in-process simulator keeps serving requests while the
