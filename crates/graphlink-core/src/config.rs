@@ -435,16 +435,36 @@ const ENV_VARS: &[(&str, &str)] = &[
 ];
 
 /// Reads a file; a missing file is `None`.
+///
+/// Text that is not UTF-8 gets its own error, because TOML requires UTF-8 and
+/// no permission change fixes a file saved in another encoding.
 fn read_optional(path: &Path) -> Result<Option<String>, ConfigError> {
-    match std::fs::read_to_string(path) {
+    let origin = Origin::File(path.to_path_buf());
+    let bytes = match std::fs::read(path) {
+        Ok(bytes) => bytes,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(error) => {
+            return Err(ConfigError::new(
+                origin,
+                "(file)",
+                format!("could not be read: {error}"),
+                "check that it is a regular file and that its permissions let your user read it",
+            ));
+        }
+    };
+    match String::from_utf8(bytes) {
         Ok(text) => Ok(Some(text)),
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(error) => Err(ConfigError::new(
-            Origin::File(path.to_path_buf()),
-            "(file)",
-            format!("could not be read: {error}"),
-            "check the file's permissions",
-        )),
+        Err(error) => {
+            let valid = &error.as_bytes()[..error.utf8_error().valid_up_to()];
+            let line = valid.iter().filter(|byte| **byte == b'\n').count() + 1;
+            Err(ConfigError::new(
+                origin,
+                "(file)",
+                format!("is not valid UTF-8 text (invalid byte at offset {})", valid.len()),
+                "save the file as UTF-8 text, which TOML requires; other encodings such as Windows-1252 or UTF-16 are not read",
+            )
+            .at_line(Some(line)))
+        }
     }
 }
 
@@ -466,8 +486,8 @@ fn check_client_id(value: &str, origin: &Origin, key: &str) -> Result<String, Co
 
 /// Returns true for the hyphenated 8-4-4-4-12 hexadecimal form in which the
 /// app registration's Overview page shows the client ID, in either letter
-/// case. Braced and unhyphenated spellings are rejected, so each ID has one
-/// spelling to compare with the one an account was linked with.
+/// case. The caller keeps the case as written, because each account compares
+/// the ID it was linked with as text.
 fn is_guid(text: &str) -> bool {
     const GROUP_LENGTHS: [usize; 5] = [8, 4, 4, 4, 12];
     let groups: Vec<&str> = text.split('-').collect();

@@ -235,3 +235,31 @@ fn managed_file_errors_name_file_and_line() {
     assert_eq!((error.key.as_str(), error.line), ("check_interval", Some(2)));
     assert!(error.to_string().contains(MANAGED), "{error}");
 }
+
+#[test]
+fn managed_file_not_utf8_says_encoding() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let managed = dir.path().join("managed.toml");
+    // "café" as Windows-1252 writes é as the single byte 0xE9.
+    std::fs::write(&managed, b"check_interval = 300\n# caf\xe9\nlocked = true\n").expect("write managed");
+    let error = load_detailed(&managed, &dir.path().join("absent.toml"), |_| None).expect_err("not UTF-8");
+    assert_eq!(error.origin, Origin::File(managed.clone()));
+    assert_eq!(error.line, Some(2));
+    assert!(error.problem.contains("is not valid UTF-8 text"), "{}", error.problem);
+    assert!(error.problem.contains("offset 26"), "{}", error.problem);
+    assert!(error.fix.contains("save the file as UTF-8 text"), "{}", error.fix);
+    assert!(!error.fix.contains("permissions"), "{}", error.fix);
+}
+
+#[test]
+fn unreadable_managed_file_says_permissions() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // A directory in place of the file fails to read even for root.
+    let managed = dir.path().join("managed.toml");
+    std::fs::create_dir(&managed).expect("create dir");
+    let error = load_detailed(&managed, &dir.path().join("absent.toml"), |_| None).expect_err("unreadable");
+    assert_eq!(error.origin, Origin::File(managed.clone()));
+    assert!(error.problem.contains("could not be read"), "{}", error.problem);
+    assert!(error.fix.contains("permissions"), "{}", error.fix);
+    assert!(!error.fix.contains("UTF-8"), "{}", error.fix);
+}
