@@ -196,13 +196,17 @@ pub async fn status(context: &Context, format: StatusFormat) -> anyhow::Result<E
 ///
 /// # Errors
 ///
-/// Fails when no account matches, or the keyring or metadata cannot be changed.
+/// Fails when no account is linked or none matches, or when the keyring or
+/// metadata cannot be changed.
 pub async fn disconnect(context: &Context, account: Option<&str>, all: bool) -> anyhow::Result<ExitCode> {
     // Without a name, only a single linked account is removed: with several,
     // removing them all must be asked for.
-    if account.is_none() && !all {
+    if account.is_none() {
         let linked = context.link.account_store().load()?;
-        if linked.len() > 1 {
+        if linked.is_empty() {
+            anyhow::bail!("no account is linked, so there is nothing to disconnect; `graphlink connect` links one");
+        }
+        if linked.len() > 1 && !all {
             let names: Vec<&str> = linked.iter().map(|record| record.username.as_str()).collect();
             anyhow::bail!("{} accounts are linked ({}); name the one to disconnect, or pass --all to remove every account", linked.len(), names.join(", "));
         }
@@ -222,3 +226,4 @@ pub fn exit_code(statuses: &[AccountStatus]) -> ExitCode {
         ExitCode::FAILURE
     }
 }
+

@@ -59,6 +59,18 @@ async fn client_id_not_guid_in_user_file() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn disconnect_with_nothing_linked() {
+    let env = TestEnv::start().await;
+    for args in [&["disconnect"][..], &["disconnect", "--all"]] {
+        let output = env.run(args).await;
+        assert_eq!(output.status.code(), Some(2), "{}", describe(&output));
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains("no account is linked, so there is nothing to disconnect"), "{stderr}");
+        assert!(!stderr.contains("matches \"\""), "{stderr}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn closed_pipe_is_not_a_crash() {
     let env = TestEnv::start().await;
     assert!(env.connect().await.status.success());
