@@ -148,7 +148,15 @@ pub async fn connect(context: &Context, request: ConnectRequest) -> anyhow::Resu
 /// Prints the code of a device code sign-in and where to enter it.
 pub fn show_device_code(prompt: &graphlink_core::link::DeviceCodePrompt) {
     eprintln!("To sign in, open {} on any device and enter the code:\n\n  {}\n", prompt.verification_uri, prompt.user_code);
-    eprintln!("The code works for {} minutes. Waiting for the sign-in (press Ctrl+C to cancel).", prompt.expires_in_secs.div_ceil(60));
+    eprintln!("The code works for {}. Waiting for the sign-in (press Ctrl+C to cancel).", code_lifetime(prompt.expires_in_secs));
+}
+
+/// Returns a device code's lifetime in whole minutes, rounded up, as words.
+fn code_lifetime(expires_in_secs: u64) -> String {
+    match expires_in_secs.div_ceil(60) {
+        1 => "1 minute".to_owned(),
+        minutes => format!("{minutes} minutes"),
+    }
 }
 
 /// The output of `graphlink status`.
@@ -227,3 +235,15 @@ pub fn exit_code(statuses: &[AccountStatus]) -> ExitCode {
     }
 }
 
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn code_lifetime_singular_and_plural() {
+        assert_eq!(code_lifetime(1), "1 minute");
+        assert_eq!(code_lifetime(60), "1 minute");
+        assert_eq!(code_lifetime(61), "2 minutes");
+        assert_eq!(code_lifetime(900), "15 minutes");
+    }
+}
