@@ -250,6 +250,8 @@ async fn scope_growth_blocked_needs_admin() {
     let account = TestEnv::only_account(&document);
     assert_eq!(account["state"], "admin_needed", "{account}");
     assert_eq!(account["action"]["kind"], "ask_admin", "{account}");
+    let message = account["message"].as_str().expect("message");
+    assert!(message.ends_with("Send the request for IT to your IT department."), "{message}");
     assert!(account["it_request"]["text"].as_str().is_some_and(|text| text.contains("MailboxSettings.Read")), "{account}");
     assert_eq!(readiness_step(account, "consent_allowed")["fixed_by"], "it", "{account}");
 
