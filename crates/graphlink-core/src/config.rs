@@ -200,7 +200,7 @@ fn parse_table(table: toml::Table, text: &str, origin: &Origin) -> Result<Layer,
         };
         match key.as_str() {
             "client_id" => match value.as_str() {
-                Some(text) => layer.client_id = Some(check_client_id(text, &origin, &key)?),
+                Some(text) => layer.client_id = Some(check_client_id(text, &origin, &key).map_err(|e| e.at_line(line))?),
                 None => return fail(wrong_type(&value, "a string"), "write it in quotes, e.g. client_id = \"00000000-0000-0000-0000-000000000000\"".into()),
             },
             "authority" | "graph_url" => {
@@ -435,30 +435,67 @@ const ENV_VARS: &[(&str, &str)] = &[
 ];
 
 /// Reads a file; a missing file is `None`.
+///
+/// Text that is not UTF-8 gets its own error, because TOML requires UTF-8 and
+/// no permission change fixes a file saved in another encoding.
 fn read_optional(path: &Path) -> Result<Option<String>, ConfigError> {
-    match std::fs::read_to_string(path) {
+    let origin = Origin::File(path.to_path_buf());
+    let bytes = match std::fs::read(path) {
+        Ok(bytes) => bytes,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(error) => {
+            return Err(ConfigError::new(
+                origin,
+                "(file)",
+                format!("could not be read: {error}"),
+                "check that it is a regular file and that its permissions let your user read it",
+            ));
+        }
+    };
+    match String::from_utf8(bytes) {
         Ok(text) => Ok(Some(text)),
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(error) => Err(ConfigError::new(
-            Origin::File(path.to_path_buf()),
-            "(file)",
-            format!("could not be read: {error}"),
-            "check the file's permissions",
-        )),
+        Err(error) => {
+            let valid = &error.as_bytes()[..error.utf8_error().valid_up_to()];
+            let line = valid.iter().filter(|byte| **byte == b'\n').count() + 1;
+            Err(ConfigError::new(
+                origin,
+                "(file)",
+                format!("is not valid UTF-8 text (invalid byte at offset {})", valid.len()),
+                "save the file as UTF-8 text, which TOML requires; other encodings such as Windows-1252 or UTF-16 are not read",
+            )
+            .at_line(Some(line)))
+        }
     }
 }
 
+/// Accepts only a GUID. Microsoft Entra ID rejects a client ID such as `xyz`
+/// with AADSTS700016 on its sign-in page, where Graphlink cannot see the
+/// error, so `connect` would wait out its whole timeout.
 fn check_client_id(value: &str, origin: &Origin, key: &str) -> Result<String, ConfigError> {
-    let value = value.trim();
-    if value.is_empty() || value.chars().any(char::is_whitespace) {
+    let trimmed = value.trim();
+    if !is_guid(trimmed) {
         return Err(ConfigError::new(
             origin.clone(),
             key,
-            format!("is {value:?}"),
-            "use the Application (client) ID of your app registration, e.g. 00000000-0000-0000-0000-000000000000",
+            format!("is {value:?}, which is not a GUID"),
+            "use the Application (client) ID from the app registration's Overview page, a GUID such as 00000000-0000-0000-0000-000000000000",
         ));
     }
-    Ok(value.to_owned())
+    Ok(trimmed.to_owned())
+}
+
+/// Returns true for the hyphenated 8-4-4-4-12 hexadecimal form in which the
+/// app registration's Overview page shows the client ID, in either letter
+/// case. The caller keeps the case as written, because each account compares
+/// the ID it was linked with as text.
+fn is_guid(text: &str) -> bool {
+    const GROUP_LENGTHS: [usize; 5] = [8, 4, 4, 4, 12];
+    let groups: Vec<&str> = text.split('-').collect();
+    groups.len() == GROUP_LENGTHS.len()
+        && groups
+            .iter()
+            .zip(GROUP_LENGTHS)
+            .all(|(group, length)| group.len() == length && group.bytes().all(|byte| byte.is_ascii_hexdigit()))
 }
 
 fn check_url(value: &str, origin: &Origin, key: &str) -> Result<Url, ConfigError> {

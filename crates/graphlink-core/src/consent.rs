@@ -15,6 +15,11 @@ use crate::state::{AccountStatus, Action, ErrorDetail, LinkState};
 /// OpenID Connect scopes, which every tenant allows without admin consent.
 const OIDC_SCOPES: &[&str] = &["openid", "profile", "email", "offline_access"];
 
+/// Graph's error code for a mailbox that its REST API cannot reach: one
+/// without an Exchange Online licence, inactive or soft-deleted, or in
+/// on-premises Exchange.
+const MAILBOX_NOT_ENABLED: &str = "MailboxNotEnabledForRESTAPI";
+
 /// Everything IT needs to unblock one rep, plus the text to send them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ItRequest {
@@ -66,28 +71,61 @@ impl ItRequest {
         request
     }
 
+    /// Returns true when Graph reported that the mailbox itself cannot be
+    /// reached through REST, so the fix is the mailbox's licence or location
+    /// and not the app registration or consent.
+    fn mailbox_not_enabled(&self) -> bool {
+        self.error.as_ref().is_some_and(|error| error.code == MAILBOX_NOT_ENABLED)
+    }
+
+    /// Renders the message: subject and opening, what happened, what IT must
+    /// do, then the details that every request shares.
     fn render(&self) -> String {
         let who = self.username.as_deref().unwrap_or("my Microsoft 365 account");
+        let mut text = self.opening(who);
+        text.push_str(&format!("What happened: {}\n\n", summary_for_it(&self.problem, self.error.as_ref())));
+        text.push_str(&self.what_is_needed(who));
+        text.push_str(&self.details());
+        text.push_str("\nThank you.\n");
+        text
+    }
+
+    fn opening(&self, who: &str) -> String {
+        const EWS_CONTEXT: &str = "Graphlink replaces the Exchange Web Services (EWS) link of our sales tools, which Microsoft is retiring.";
+        if self.mailbox_not_enabled() {
+            format!(
+                "Subject: Please enable the Exchange Online mailbox for Microsoft Graph\n\nHello,\n\n\
+                 Graphlink signed in as {who}, but Microsoft Graph cannot reach the mailbox, and only an administrator of our Microsoft 365 tenant can fix it. {EWS_CONTEXT}\n\n"
+            )
+        } else {
+            format!(
+                "Subject: Please approve Graphlink for Microsoft 365 (Microsoft Graph)\n\nHello,\n\n\
+                 Graphlink could not link {who} to Microsoft Graph, and only an administrator of our Microsoft 365 tenant can fix it. {EWS_CONTEXT}\n\n"
+            )
+        }
+    }
+
+    fn what_is_needed(&self, who: &str) -> String {
+        if self.mailbox_not_enabled() {
+            return format!(
+                "What is needed: an administrator checks in the Microsoft 365 admin center that {who} has a licence that includes Exchange Online, \
+                 and that the mailbox is active and hosted in Exchange Online. Microsoft Graph cannot read a mailbox in on-premises Exchange, so such a mailbox must be moved to Exchange Online first. \
+                 The sign-in works, so the app registration and its consent need no change.\n\n"
+            );
+        }
+        match &self.admin_consent_url {
+            Some(url) => format!(
+                "What is needed: an administrator who may grant tenant-wide consent (for example a Global Administrator) opens this link, signs in and accepts, which approves Graphlink for everyone in the tenant:\n\n  {url}\n\n\
+                 Alternatively, in the Microsoft Entra admin center: Enterprise applications, this application, Permissions, \"Grant admin consent\".\n\n"
+            ),
+            None => "What is needed: an administrator checks the app registration and the sign-in logs for the details below.\n\n".to_owned(),
+        }
+    }
+
+    fn details(&self) -> String {
         let graph_permissions: Vec<&str> =
             self.permissions.iter().map(String::as_str).filter(|scope| !OIDC_SCOPES.contains(scope)).collect();
-        let mut text = String::new();
-
-        text.push_str("Subject: Please approve Graphlink for Microsoft 365 (Microsoft Graph)\n\n");
-        text.push_str("Hello,\n\n");
-        text.push_str(&format!(
-            "Graphlink could not link {who} to Microsoft Graph, and only an administrator of our Microsoft 365 tenant can fix it. Graphlink replaces the Exchange Web Services (EWS) link of our sales tools, which Microsoft is retiring.\n\n"
-        ));
-        text.push_str(&format!("What happened: {}\n\n", summary_for_it(&self.problem, self.error.as_ref())));
-
-        if let Some(url) = &self.admin_consent_url {
-            text.push_str("What is needed: an administrator who may grant tenant-wide consent (for example a Global Administrator) opens this link, signs in and accepts, which approves Graphlink for everyone in the tenant:\n\n");
-            text.push_str(&format!("  {url}\n\n"));
-            text.push_str("Alternatively, in the Microsoft Entra admin center: Enterprise applications, this application, Permissions, \"Grant admin consent\".\n\n");
-        } else {
-            text.push_str("What is needed: an administrator checks the app registration and the sign-in logs for the details below.\n\n");
-        }
-
-        text.push_str("Details:\n");
+        let mut text = String::from("Details:\n");
         text.push_str(&format!("  Application (client) ID: {}\n", self.client_id));
         if let Some(tenant) = &self.tenant_id {
             text.push_str(&format!("  Tenant ID: {tenant}\n"));
@@ -107,7 +145,6 @@ impl ItRequest {
         if let Some(at) = self.observed_at.and_then(|at| at.replace_nanosecond(0).ok()).and_then(|at| at.format(&Rfc3339).ok()) {
             text.push_str(&format!("  Time (UTC): {at}\n"));
         }
-        text.push_str("\nThank you.\n");
         text
     }
 }
@@ -119,6 +156,9 @@ fn summary_for_it(problem: &str, error: Option<&ErrorDetail>) -> String {
     let code = error.map(|detail| (detail.code.as_str(), detail.aadsts));
     match code {
         Some((_, Some(65_004))) => "the sign-in ended with access_denied (AADSTS65004). Microsoft shows the user \"Need admin approval\" there when users of the tenant may not consent to the app's permissions themselves.".to_owned(),
+        Some((MAILBOX_NOT_ENABLED, _)) => {
+            "Microsoft Graph returned 404 MailboxNotEnabledForRESTAPI when Graphlink read the mailbox. Graph returns it when the mailbox has no Exchange Online licence, is inactive or soft-deleted, or is hosted in on-premises Exchange.".to_owned()
+        }
         Some((_, Some(65_001)) | ("consent_required", _)) => {
             "Microsoft reports that Graphlink's permissions have not been granted (consent_required, AADSTS65001), and users of the tenant may not grant them themselves.".to_owned()
         }
@@ -195,6 +235,37 @@ mod tests {
         assert!(!request.text.contains("adminconsent"), "{}", request.text);
         assert!(request.text.contains("sign-in logs"), "{}", request.text);
         assert!(request.text.contains("my Microsoft 365 account"), "{}", request.text);
+    }
+
+    #[test]
+    fn mailbox_not_enabled_points_at_licence() {
+        let error = ErrorDetail { code: "MailboxNotEnabledForRESTAPI".into(), trace_id: Some("request-1".into()), ..ErrorDetail::default() };
+        let problem = "Your mailbox is not available through Microsoft Graph (no Exchange Online licence, or it is hosted on premises). Ask IT.";
+        let request = ItRequest::new(&config(), Some("adele@contoso.example"), Some("tid-1"), problem, None, Some(&error), Some(OffsetDateTime::UNIX_EPOCH));
+        let text = &request.text;
+        assert!(text.starts_with("Subject: Please enable the Exchange Online mailbox for Microsoft Graph\n"), "{text}");
+        assert!(text.contains("Graphlink signed in as adele@contoso.example, but Microsoft Graph cannot reach the mailbox"), "{text}");
+        assert!(text.contains("What happened: Microsoft Graph returned 404 MailboxNotEnabledForRESTAPI when Graphlink read the mailbox."), "{text}");
+        assert!(text.contains("has a licence that includes Exchange Online"), "{text}");
+        assert!(text.contains("on-premises Exchange"), "{text}");
+        assert!(!text.contains("Please approve"), "{text}");
+        assert!(!text.contains("sign-in logs"), "{text}");
+        assert!(!text.contains("Ask IT"), "the request is addressed to IT: {text}");
+
+        // The shared details stay.
+        assert!(text.contains("Application (client) ID: 6f0c3a52-8d1e-4b7a-9c2f-1e5d7b3a9c40"), "{text}");
+        assert!(text.contains("Tenant ID: tid-1"), "{text}");
+        assert!(text.contains("Delegated Microsoft Graph permissions: User.Read, Mail.Read, Calendars.Read\n"), "{text}");
+        assert!(text.contains("Error: MailboxNotEnabledForRESTAPI\n"), "{text}");
+        assert!(text.contains("Trace ID: request-1"), "{text}");
+        assert!(text.contains("Time (UTC): 1970-01-01T00:00:00Z"), "{text}");
+    }
+
+    #[test]
+    fn consent_request_keeps_approval_subject() {
+        let request = ItRequest::new(&config(), None, None, "Blocked.", Some("https://x/adminconsent"), None, None);
+        assert!(request.text.starts_with("Subject: Please approve Graphlink for Microsoft 365 (Microsoft Graph)\n\nHello,\n\nGraphlink could not link my Microsoft 365 account"), "{}", request.text);
+        assert!(request.text.contains("\n\n  https://x/adminconsent\n\nAlternatively,"), "{}", request.text);
     }
 
     #[test]

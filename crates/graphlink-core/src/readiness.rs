@@ -112,21 +112,29 @@ fn consent_step(status: &AccountStatus) -> StepReport {
     if proven {
         return report(step, StepStatus::Done, None, "Graphlink's permissions were granted.");
     }
-    report(step, StepStatus::Unknown, Some(Fixer::Rep), "Not known until a sign-in succeeds: connect the account.")
+    let (fixer, message) = pending(status);
+    report(step, StepStatus::Unknown, Some(fixer), message)
 }
 
+/// The step holds when the sign-in works, which a successful profile read in
+/// the last check proves even when IT must still fix the mailbox or a
+/// permission. A failed check resets every capability to unknown, so an old
+/// success never counts.
 fn connected_step(status: &AccountStatus) -> StepReport {
     let step = Step::Connected;
+    let linked = "The account is linked and its sign-in works.";
     match status.state {
-        LinkState::Connected => report(step, StepStatus::Done, None, "The account is linked and its sign-in works."),
-        LinkState::Degraded if status.capabilities.profile == CapabilityStatus::Ok => {
-            report(step, StepStatus::Done, None, "The account is linked and its sign-in works.")
-        }
-        LinkState::ReconnectNeeded | LinkState::NotConnected => report(step, StepStatus::Missing, Some(Fixer::Rep), "Reconnect the account (graphlink connect)."),
+        LinkState::Connected => report(step, StepStatus::Done, None, linked),
+        LinkState::ReconnectNeeded => report(step, StepStatus::Missing, Some(Fixer::Rep), "Reconnect the account and sign in again."),
+        LinkState::NotConnected => report(step, StepStatus::Missing, Some(Fixer::Rep), "Connect the account and sign in."),
         LinkState::KeyringUnavailable => report(step, StepStatus::Missing, Some(Fixer::Rep), "Unlock the system keyring so Graphlink can use the saved sign-in."),
+        LinkState::AdminNeeded | LinkState::Degraded if status.capabilities.profile == CapabilityStatus::Ok => {
+            report(step, StepStatus::Done, None, linked)
+        }
         LinkState::AdminNeeded => report(step, StepStatus::Missing, Some(Fixer::It), "IT must act first: send them the request for IT."),
         LinkState::Offline | LinkState::Checking | LinkState::Degraded => {
-            report(step, StepStatus::Unknown, Some(Fixer::Graphlink), "Not known while Microsoft 365 cannot be reached; Graphlink keeps trying.")
+            let (fixer, message) = pending(status);
+            report(step, StepStatus::Unknown, Some(fixer), message)
         }
     }
 }
@@ -139,16 +147,53 @@ fn capability_step(status: &AccountStatus, step: Step) -> StepReport {
     match capability {
         CapabilityStatus::Ok => report(step, StepStatus::Done, None, &format!("Graphlink can read the {noun} through Microsoft Graph.")),
         CapabilityStatus::Failed => {
-            let (fixer, message) = if status.action == Action::Reconnect {
-                (Fixer::Rep, format!("Graphlink cannot read the {noun}: reconnect and accept every permission; if that does not help, ask IT."))
-            } else if matches!(status.state, LinkState::Offline | LinkState::Degraded) && status.action == Action::None {
-                (Fixer::Graphlink, format!("Reading the {noun} failed for a temporary reason; Graphlink keeps trying."))
-            } else {
-                (Fixer::It, format!("Graphlink is not allowed to read the {noun}: IT must check the mailbox licence and Graphlink's permissions."))
-            };
+            let (fixer, message) = failed_capability(status, noun);
             report(step, StepStatus::Missing, Some(fixer), &message)
         }
-        CapabilityStatus::Unknown => report(step, StepStatus::Unknown, Some(Fixer::Graphlink), &format!("Not checked yet: the {noun} is checked once the account is connected.")),
+        CapabilityStatus::Unknown => {
+            let (fixer, message) = pending(status);
+            report(step, StepStatus::Unknown, Some(fixer), message)
+        }
+    }
+}
+
+/// Returns who can make a failed capability work, and how.
+fn failed_capability(status: &AccountStatus, noun: &str) -> (Fixer, String) {
+    if mailbox_not_enabled(status) {
+        return (
+            Fixer::It,
+            format!("Graphlink cannot read the {noun} because the mailbox is not available through Microsoft Graph: IT must check that it has an Exchange Online licence and is hosted in Exchange Online."),
+        );
+    }
+    if status.action == Action::Reconnect {
+        return (Fixer::Rep, format!("Graphlink cannot read the {noun}: reconnect and accept every permission; if that does not help, ask IT."));
+    }
+    if matches!(status.state, LinkState::Offline | LinkState::Degraded) && status.action == Action::None {
+        return (Fixer::Graphlink, format!("Reading the {noun} failed for a temporary reason; Graphlink keeps trying."));
+    }
+    (Fixer::It, format!("Graphlink is not allowed to read the {noun}: IT must check the mailbox licence and Graphlink's permissions."))
+}
+
+/// True when Graph returned 404 `MailboxNotEnabledForRESTAPI`, which it sends
+/// for a mailbox without an Exchange Online licence or not in Exchange Online.
+fn mailbox_not_enabled(status: &AccountStatus) -> bool {
+    status.error.as_ref().is_some_and(|error| error.code == "MailboxNotEnabledForRESTAPI")
+}
+
+/// Returns who must act before a step that is not known yet can be checked,
+/// with a sentence for the rep. It follows the link's state: nothing is
+/// checked until the rep or IT has fixed what blocks the link, and only
+/// transient states leave the next step to Graphlink's own retries.
+fn pending(status: &AccountStatus) -> (Fixer, &'static str) {
+    match status.state {
+        LinkState::ReconnectNeeded => (Fixer::Rep, "Not known until you reconnect the account."),
+        LinkState::NotConnected => (Fixer::Rep, "Not known until you connect the account."),
+        LinkState::KeyringUnavailable => (Fixer::Rep, "Not known until the system keyring is unlocked."),
+        LinkState::AdminNeeded => (Fixer::It, "Not known until IT has fixed what the request for IT describes."),
+        LinkState::Degraded if status.action == Action::Reconnect => (Fixer::Rep, "Not known until you reconnect the account."),
+        LinkState::Offline => (Fixer::Graphlink, "Not known while Microsoft 365 cannot be reached; Graphlink keeps trying."),
+        LinkState::Degraded => (Fixer::Graphlink, "Not known while Microsoft 365 reports a temporary problem; Graphlink keeps trying."),
+        LinkState::Checking | LinkState::Connected => (Fixer::Graphlink, "Not checked yet; Graphlink checks it shortly."),
     }
 }
 
@@ -216,6 +261,96 @@ mod tests {
         assert_eq!(step(&readiness, Step::MailReadable).status, StepStatus::Done);
         let calendar = step(&readiness, Step::CalendarReadable);
         assert_eq!((calendar.status, calendar.fixed_by), (StepStatus::Missing, Some(Fixer::It)));
+    }
+
+    #[test]
+    fn unknown_steps_wait_for_fixer_of_state() {
+        let cases = [
+            (LinkState::ReconnectNeeded, Action::Reconnect, Fixer::Rep),
+            (LinkState::NotConnected, Action::Reconnect, Fixer::Rep),
+            (LinkState::KeyringUnavailable, Action::UnlockKeyring, Fixer::Rep),
+            (LinkState::AdminNeeded, Action::FixConfiguration, Fixer::It),
+            (LinkState::AdminNeeded, Action::AskAdmin { admin_consent_url: "https://x".into() }, Fixer::It),
+            (LinkState::Degraded, Action::Reconnect, Fixer::Rep),
+            (LinkState::Offline, Action::None, Fixer::Graphlink),
+            (LinkState::Degraded, Action::None, Fixer::Graphlink),
+            (LinkState::Checking, Action::None, Fixer::Graphlink),
+        ];
+        for (state, action, fixer) in cases {
+            let readiness = for_status(&status(state, action.clone(), CapabilityStatus::Unknown));
+            for checked in [Step::MailReadable, Step::CalendarReadable] {
+                let report = step(&readiness, checked);
+                assert_eq!((report.status, report.fixed_by), (StepStatus::Unknown, Some(fixer)), "{state} {action:?} {checked:?}: {}", report.message);
+            }
+        }
+    }
+
+    #[test]
+    fn reconnect_needed_is_rep_step() {
+        let readiness = for_status(&status(LinkState::ReconnectNeeded, Action::Reconnect, CapabilityStatus::Unknown));
+        for report in &readiness.steps {
+            assert_eq!(report.fixed_by, Some(Fixer::Rep), "{report:?}");
+        }
+        assert_eq!(step(&readiness, Step::Connected).status, StepStatus::Missing);
+        assert_eq!(step(&readiness, Step::MailReadable).message, "Not known until you reconnect the account.");
+        assert!(readiness.summary.ends_with("Next: Reconnect the account and sign in again."), "{}", readiness.summary);
+    }
+
+    #[test]
+    fn mailbox_not_enabled_is_it_mail_step() {
+        let mut account = status(LinkState::AdminNeeded, Action::FixConfiguration, CapabilityStatus::Ok);
+        account.capabilities.mail = CapabilityStatus::Failed;
+        account.error = Some(ErrorDetail { code: "MailboxNotEnabledForRESTAPI".into(), ..ErrorDetail::default() });
+        let readiness = for_status(&account);
+
+        assert_eq!(step(&readiness, Step::ConsentAllowed).status, StepStatus::Done);
+        let connected = step(&readiness, Step::Connected);
+        assert_eq!((connected.status, connected.fixed_by), (StepStatus::Done, None), "the sign-in works: {}", connected.message);
+        assert_eq!(step(&readiness, Step::CalendarReadable).status, StepStatus::Done);
+        let mail = step(&readiness, Step::MailReadable);
+        assert_eq!((mail.status, mail.fixed_by), (StepStatus::Missing, Some(Fixer::It)));
+        assert!(mail.message.contains("Exchange Online licence"), "{}", mail.message);
+        assert!(!readiness.ews_can_be_switched_off);
+        assert!(readiness.summary.contains("Next: Graphlink cannot read the mail"), "{}", readiness.summary);
+    }
+
+    #[test]
+    fn admin_needed_without_sign_in_is_it_step() {
+        let readiness = for_status(&status(LinkState::AdminNeeded, Action::FixConfiguration, CapabilityStatus::Failed));
+        let connected = step(&readiness, Step::Connected);
+        assert_eq!((connected.status, connected.fixed_by), (StepStatus::Missing, Some(Fixer::It)));
+    }
+
+    /// The window shows these messages to reps, so none may name a command;
+    /// the terminal prints the command on its own "To fix:" line.
+    #[test]
+    fn messages_name_no_command() {
+        let states = [
+            LinkState::Connected,
+            LinkState::Checking,
+            LinkState::Offline,
+            LinkState::Degraded,
+            LinkState::ReconnectNeeded,
+            LinkState::AdminNeeded,
+            LinkState::KeyringUnavailable,
+            LinkState::NotConnected,
+        ];
+        let actions = [Action::None, Action::Reconnect, Action::AskAdmin { admin_consent_url: "https://x".into() }, Action::UnlockKeyring, Action::FixConfiguration];
+        let capabilities = [CapabilityStatus::Ok, CapabilityStatus::Failed, CapabilityStatus::Unknown];
+        for state in states {
+            for action in &actions {
+                for capability in capabilities {
+                    let readiness = for_status(&status(state, action.clone(), capability));
+                    for report in &readiness.steps {
+                        assert!(!report.message.contains("graphlink "), "{state} {action:?}: {}", report.message);
+                        assert!(!report.message.contains('`'), "{state} {action:?}: {}", report.message);
+                        assert_eq!(report.fixed_by.is_none(), report.status == StepStatus::Done, "{state} {action:?}: {report:?}");
+                    }
+                    let all_done = readiness.steps.iter().all(|report| report.status == StepStatus::Done);
+                    assert_eq!(readiness.ews_can_be_switched_off, all_done, "{state} {action:?} {capability:?}");
+                }
+            }
+        }
     }
 
     #[test]

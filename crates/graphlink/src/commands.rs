@@ -159,7 +159,15 @@ pub fn show_connect_failure(state: LinkState, message: &str, it_request: Option<
 /// Prints the code of a device code sign-in and where to enter it.
 pub fn show_device_code(prompt: &graphlink_core::link::DeviceCodePrompt) {
     eprintln!("To sign in, open {} on any device and enter the code:\n\n  {}\n", prompt.verification_uri, prompt.user_code);
-    eprintln!("The code works for {} minutes. Waiting for the sign-in (press Ctrl+C to cancel).", prompt.expires_in_secs.div_ceil(60));
+    eprintln!("The code works for {}. Waiting for the sign-in (press Ctrl+C to cancel).", code_lifetime(prompt.expires_in_secs));
+}
+
+/// Returns a device code's lifetime in whole minutes, rounded up, as words.
+fn code_lifetime(expires_in_secs: u64) -> String {
+    match expires_in_secs.div_ceil(60) {
+        1 => "1 minute".to_owned(),
+        minutes => format!("{minutes} minutes"),
+    }
 }
 
 /// The output of `graphlink status`.
@@ -228,13 +236,17 @@ pub fn print_status(config: &Config, statuses: &[AccountStatus], attempt: Option
 ///
 /// # Errors
 ///
-/// Fails when no account matches, or the keyring or metadata cannot be changed.
+/// Fails when no account is linked or none matches, or when the keyring or
+/// metadata cannot be changed.
 pub async fn disconnect(context: &Context, account: Option<&str>, all: bool) -> anyhow::Result<ExitCode> {
     // Without a name, only a single linked account is removed: with several,
     // removing them all must be asked for.
-    if account.is_none() && !all {
+    if account.is_none() {
         let linked = context.link.account_store().load()?;
-        if linked.len() > 1 {
+        if linked.is_empty() {
+            anyhow::bail!("no account is linked, so there is nothing to disconnect; `graphlink connect` links one");
+        }
+        if linked.len() > 1 && !all {
             let names: Vec<&str> = linked.iter().map(|record| record.username.as_str()).collect();
             anyhow::bail!("{} accounts are linked ({}); name the one to disconnect, or pass --all to remove every account", linked.len(), names.join(", "));
         }
@@ -252,5 +264,18 @@ pub fn exit_code(statuses: &[AccountStatus]) -> ExitCode {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn code_lifetime_singular_and_plural() {
+        assert_eq!(code_lifetime(1), "1 minute");
+        assert_eq!(code_lifetime(60), "1 minute");
+        assert_eq!(code_lifetime(61), "2 minutes");
+        assert_eq!(code_lifetime(900), "15 minutes");
     }
 }

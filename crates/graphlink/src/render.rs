@@ -7,6 +7,7 @@ use graphlink_core::link::Attempt;
 use graphlink_core::readiness::{self, AccountReport, Fixer, Readiness, StepStatus};
 use graphlink_core::state::{AccountStatus, Action, CapabilityStatus};
 use serde::Serialize;
+use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 /// `status --json`: `{"accounts": [...], "last_connect_attempt": ...}`.
@@ -61,10 +62,10 @@ pub fn text(config: &Config, statuses: &[AccountStatus]) -> String {
             word(capabilities.mail),
             word(capabilities.calendar)
         ));
-        if let Some(checked) = status.last_checked.and_then(|at| at.format(&Rfc3339).ok()) {
+        if let Some(checked) = status.last_checked.and_then(format_to_the_second) {
             out.push_str(&format!(" · checked {checked}"));
         }
-        if let Some(next) = status.next_check.and_then(|at| at.format(&Rfc3339).ok()) {
+        if let Some(next) = status.next_check.and_then(format_to_the_second) {
             out.push_str(&format!(" · next check {next}"));
         }
         out.push('\n');
@@ -110,7 +111,7 @@ fn readiness_text(readiness: &Readiness) -> String {
 
 /// Renders the last failed connect attempt shown when no account is linked.
 pub fn attempt_text(attempt: &Attempt) -> String {
-    let at = attempt.at.format(&Rfc3339).unwrap_or_default();
+    let at = format_to_the_second(attempt.at).unwrap_or_default();
     let mut out = format!("\nThe last connect attempt ({at}) ended with {}: {}\n", attempt.state, attempt.message);
     if let Some(request) = &attempt.it_request {
         out.push_str("\n  Request for IT (also printed alone by `graphlink status --it-request`):\n\n");
@@ -121,10 +122,60 @@ pub fn attempt_text(attempt: &Attempt) -> String {
     out
 }
 
+/// Formats a time as RFC 3339 to the second for a terminal, where the
+/// nanoseconds that `status --json` keeps would only be noise.
+fn format_to_the_second(at: OffsetDateTime) -> Option<String> {
+    at.replace_nanosecond(0).ok()?.format(&Rfc3339).ok()
+}
+
 const fn word(status: CapabilityStatus) -> &'static str {
     match status {
         CapabilityStatus::Ok => "ok",
         CapabilityStatus::Failed => "failed",
         CapabilityStatus::Unknown => "unknown",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use graphlink_core::state::{Capabilities, LinkState};
+
+    fn status_checked_at(at: OffsetDateTime) -> AccountStatus {
+        AccountStatus {
+            account: "o.t".into(),
+            username: "adele.vance@contoso.example".into(),
+            tenant_id: "t".into(),
+            state: LinkState::Connected,
+            capabilities: Capabilities { profile: CapabilityStatus::Ok, mail: CapabilityStatus::Ok, calendar: CapabilityStatus::Ok },
+            message: "Connected. Mail and calendar are readable.".into(),
+            action: Action::None,
+            last_checked: Some(at),
+            last_connected: Some(at),
+            next_check: Some(at + time::Duration::minutes(5)),
+            error: None,
+        }
+    }
+
+    /// 2026-12-04T23:34:08.971993023Z, a time as the system clock gives it.
+    fn checked_at() -> OffsetDateTime {
+        OffsetDateTime::from_unix_timestamp_nanos(1_796_427_248_971_993_023).expect("valid time")
+    }
+
+    #[test]
+    fn text_prints_times_to_the_second() {
+        let at = checked_at();
+        let text = text(&Config::default(), &[status_checked_at(at)]);
+        assert!(text.contains("checked 2026-12-04T23:34:08Z"), "{text}");
+        assert!(text.contains("next check 2026-12-04T23:39:08Z"), "{text}");
+        assert!(!text.contains(".971"), "{text}");
+    }
+
+    #[test]
+    fn json_keeps_nanoseconds() {
+        let at = checked_at();
+        let document = json(&Config::default(), &[status_checked_at(at)], None).expect("serialises");
+        assert!(document.contains("\"last_checked\": \"2026-12-04T23:34:08.971993023Z\""), "{document}");
+        assert!(document.contains("\"next_check\": \"2026-12-04T23:39:08.971993023Z\""), "{document}");
     }
 }

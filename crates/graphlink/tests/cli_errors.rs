@@ -19,6 +19,57 @@ async fn status_without_client_id_names_setting() {
     assert!(stderr.contains("GRAPHLINK_CLIENT_ID"), "{stderr}");
 }
 
+const CLIENT_ID_FIX: &str = "use the Application (client) ID from the app registration's Overview page, a GUID such as 00000000-0000-0000-0000-000000000000";
+
+#[tokio::test(flavor = "multi_thread")]
+async fn client_id_not_guid_stops_commands() {
+    let env = TestEnv::start().await;
+    // The DEMO_CLIENT_ID with its last digit missing.
+    let short = &graphlink_sim::DEMO_CLIENT_ID[..35];
+    for value in ["xyz", short] {
+        for args in [&["connect", "--timeout", "5"][..], &["status"], &["doctor"], &["doctor", "--json"]] {
+            let mut command = env.command(args);
+            command.env("GRAPHLINK_CLIENT_ID", value);
+            let output = tokio::task::spawn_blocking(move || command.output().expect("runs")).await.expect("join");
+            let context = format!("`graphlink {}` with GRAPHLINK_CLIENT_ID={value}\n{}", args.join(" "), describe(&output));
+            assert_eq!(output.status.code(), Some(2), "{context}");
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            assert!(stderr.contains("environment variable GRAPHLINK_CLIENT_ID"), "{context}");
+            assert!(stderr.contains(&format!("`client_id` is {value:?}, which is not a GUID")), "{context}");
+            assert!(stderr.contains(CLIENT_ID_FIX), "{context}");
+        }
+    }
+    assert_eq!(env.state.stats().authorize_requests, 0, "no sign-in page may open with an invalid client ID");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn client_id_not_guid_in_user_file() {
+    let env = TestEnv::start().await;
+    let config_file = env.dir.path().join("config/graphlink/config.toml");
+    std::fs::create_dir_all(config_file.parent().expect("parent")).expect("config dir");
+    std::fs::write(&config_file, "# from the portal\nclient_id = \"xyz\"\n").expect("write config");
+    let mut command = env.command(&["doctor"]);
+    command.env_remove("GRAPHLINK_CLIENT_ID");
+    let output = tokio::task::spawn_blocking(move || command.output().expect("runs")).await.expect("join");
+
+    assert_eq!(output.status.code(), Some(2), "{}", describe(&output));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains(&format!("{} line 2: `client_id` is \"xyz\"", config_file.display())), "{stderr}");
+    assert!(stderr.contains(CLIENT_ID_FIX), "{stderr}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn disconnect_with_nothing_linked() {
+    let env = TestEnv::start().await;
+    for args in [&["disconnect"][..], &["disconnect", "--all"]] {
+        let output = env.run(args).await;
+        assert_eq!(output.status.code(), Some(2), "{}", describe(&output));
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains("no account is linked, so there is nothing to disconnect"), "{stderr}");
+        assert!(!stderr.contains("matches \"\""), "{stderr}");
+    }
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn closed_pipe_is_not_a_crash() {
     let env = TestEnv::start().await;

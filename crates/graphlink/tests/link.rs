@@ -122,6 +122,8 @@ async fn missing_secret_service_stops_before_browser() {
     assert_eq!(output.status.code(), Some(1), "{}", describe(&output));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("keyring_unavailable"), "{stderr}");
+    assert!(stderr.contains("Unlock the keyring (or install one), then connect again."), "nothing retries a connect: {stderr}");
+    assert!(!stderr.contains("by itself"), "nothing retries a connect: {stderr}");
     assert_eq!(env.state.stats().authorize_requests, 0, "the browser must not open");
     assert_eq!(env.state.stats().token_requests, 0);
     assert!(!env.data_dir().join("graphlink/accounts.json").exists(), "no account may be recorded");

@@ -7,7 +7,7 @@ mod common;
 
 
 use common::{TestEnv, describe, sim_browser};
-use graphlink_sim::{Capability, Faults};
+use graphlink_sim::{Capability, Faults, GraphFault};
 use serde_json::Value;
 
 /// Writes a `BROWSER` script that logs each URL, then runs the scripted browser.
@@ -204,6 +204,32 @@ async fn readiness_follows_capabilities() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn mailbox_not_enabled_asks_it_for_licence() {
+    let env = TestEnv::start().await;
+    assert!(env.connect().await.status.success());
+    let not_enabled = GraphFault { capability: Capability::Mail, status: 404, code: "MailboxNotEnabledForRESTAPI".into(), retry_after_secs: None };
+    env.state.set_faults(&env.user.username, Faults { graph_errors: vec![not_enabled], ..Faults::default() });
+
+    let (code, document) = env.status().await;
+    assert_eq!(code, 1);
+    let account = TestEnv::only_account(&document);
+    assert_eq!(account["state"], "admin_needed", "{account}");
+    assert_eq!(readiness_step(account, "consent_allowed")["status"], "done", "{account}");
+    assert_eq!(readiness_step(account, "connected")["status"], "done", "the sign-in works: {account}");
+    assert_eq!(readiness_step(account, "calendar_readable")["status"], "done", "{account}");
+    let mail = readiness_step(account, "mail_readable");
+    assert_eq!((&mail["status"], &mail["fixed_by"]), (&Value::from("missing"), &Value::from("it")), "{account}");
+    assert_eq!(account["readiness"]["ews_can_be_switched_off"], false, "{account}");
+
+    let request = account["it_request"]["text"].as_str().expect("request for IT");
+    assert!(request.starts_with("Subject: Please enable the Exchange Online mailbox for Microsoft Graph"), "{request}");
+    assert!(request.contains("licence that includes Exchange Online"), "{request}");
+    assert!(!request.contains("sign-in logs"), "{request}");
+    assert!(request.contains(&format!("Application (client) ID: {}", graphlink_sim::DEMO_CLIENT_ID)), "{request}");
+    assert!(request.contains("Error: MailboxNotEnabledForRESTAPI"), "{request}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn scope_growth_asks_one_reconsent() {
     let env = TestEnv::start().await;
     assert!(env.connect().await.status.success());
@@ -250,6 +276,8 @@ async fn scope_growth_blocked_needs_admin() {
     let account = TestEnv::only_account(&document);
     assert_eq!(account["state"], "admin_needed", "{account}");
     assert_eq!(account["action"]["kind"], "ask_admin", "{account}");
+    let message = account["message"].as_str().expect("message");
+    assert!(message.ends_with("Send the request for IT to your IT department."), "{message}");
     assert!(account["it_request"]["text"].as_str().is_some_and(|text| text.contains("MailboxSettings.Read")), "{account}");
     assert_eq!(readiness_step(account, "consent_allowed")["fixed_by"], "it", "{account}");
 

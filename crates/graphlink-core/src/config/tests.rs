@@ -3,6 +3,11 @@ use std::time::Duration;
 
 use super::*;
 
+/// Client IDs of the user file, the environment and the managed file.
+const FILE_ID: &str = "11111111-2222-3333-4444-555555555555";
+const ENV_ID: &str = "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee";
+const MANAGED_ID: &str = "6f0c3a52-8d1e-4b7a-9c2f-1e5d7b3a9c40";
+
 fn parse(text: &str) -> Result<Layer, ConfigError> {
     parse_layer(text, Path::new("/home/rep/.config/graphlink/config.toml"))
 }
@@ -35,16 +40,16 @@ fn file_sets_every_key() {
 
 #[test]
 fn later_layer_wins() {
-    let file = parse("client_id = \"from-file\"\ncheck_interval = 120\n").expect("valid file");
-    let env = env_layer(|name| (name == "GRAPHLINK_CLIENT_ID").then(|| "from-env".to_owned())).expect("valid env");
+    let file = parse(&format!("client_id = \"{FILE_ID}\"\ncheck_interval = 120\n")).expect("valid file");
+    let env = env_layer(|name| (name == "GRAPHLINK_CLIENT_ID").then(|| ENV_ID.to_owned())).expect("valid env");
     let config = merge([file, env]);
-    assert_eq!(config.client_id, "from-env");
+    assert_eq!(config.client_id, ENV_ID);
     assert_eq!(config.check_interval, Duration::from_secs(120));
 }
 
 #[test]
 fn syntax_error_names_file_and_line() {
-    let error = parse("client_id = \"abc\"\nauthority = https://x\n").expect_err("bad syntax");
+    let error = parse(&format!("client_id = \"{FILE_ID}\"\nauthority = https://x\n")).expect_err("bad syntax");
     assert_eq!(error.line, Some(2));
     let text = error.to_string();
     assert!(text.contains("/home/rep/.config/graphlink/config.toml line 2"), "{text}");
@@ -52,7 +57,7 @@ fn syntax_error_names_file_and_line() {
 
 #[test]
 fn unknown_key_lists_known_keys() {
-    let error = parse("client_id = \"abc\"\nclientid = \"abc\"\n").expect_err("unknown key");
+    let error = parse(&format!("client_id = \"{FILE_ID}\"\nclientid = \"{FILE_ID}\"\n")).expect_err("unknown key");
     assert_eq!(error.key, "clientid");
     assert_eq!(error.line, Some(2));
     assert!(error.fix.contains("client_id, authority, graph_url, scopes, check_interval"), "{}", error.fix);
@@ -95,6 +100,66 @@ fn env_error_names_variable() {
     assert!(error.to_string().contains("environment variable GRAPHLINK_CHECK_INTERVAL"), "{error}");
 }
 
+/// Values that are not the hyphenated GUID of the app registration's Overview page.
+const NOT_GUIDS: [&str; 6] = [
+    "xyz",
+    "6f0c3a52-8d1e-4b7a-9c2f-1e5d7b3a9c4",
+    "6f0c3a528d1e4b7a9c2f1e5d7b3a9c40",
+    "{6f0c3a52-8d1e-4b7a-9c2f-1e5d7b3a9c40}",
+    "6f0c3a52-8d1e-4b7a-9c2f-1e5d7b3a9g40",
+    "",
+];
+
+const CLIENT_ID_FIX: &str = "the Application (client) ID from the app registration's Overview page, a GUID such as 00000000-0000-0000-0000-000000000000";
+
+#[test]
+fn client_id_not_guid_rejected_in_file() {
+    for value in NOT_GUIDS {
+        let error = parse(&format!("check_interval = 300\nclient_id = \"{value}\"\n")).expect_err(value);
+        assert_eq!(error.key, "client_id", "{value}");
+        assert_eq!(error.line, Some(2), "{value}");
+        let text = error.to_string();
+        assert!(text.contains("/home/rep/.config/graphlink/config.toml line 2"), "{text}");
+        assert!(text.contains(&format!("{value:?}, which is not a GUID")), "{text}");
+        assert!(error.fix.contains(CLIENT_ID_FIX), "{}", error.fix);
+    }
+}
+
+#[test]
+fn client_id_not_guid_rejected_in_env() {
+    for value in NOT_GUIDS {
+        let error = env_layer(|name| (name == "GRAPHLINK_CLIENT_ID").then(|| value.to_owned())).expect_err(value);
+        assert_eq!(error.origin, Origin::Env("GRAPHLINK_CLIENT_ID"), "{value}");
+        let text = error.to_string();
+        assert!(text.contains("environment variable GRAPHLINK_CLIENT_ID"), "{text}");
+        assert!(text.contains(&format!("`client_id` is {value:?}")), "{text}");
+        assert!(error.fix.contains(CLIENT_ID_FIX), "{}", error.fix);
+    }
+}
+
+#[test]
+fn client_id_not_guid_rejected_in_managed_file() {
+    let error = parse_managed("locked = true\nclient_id = \"managed-id\"\n", Path::new(MANAGED)).expect_err("not a GUID");
+    assert_eq!((error.key.as_str(), error.line), ("client_id", Some(2)));
+    let text = error.to_string();
+    assert!(text.contains("/etc/graphlink/config.toml line 2"), "{text}");
+    assert!(text.contains("\"managed-id\""), "{text}");
+}
+
+#[test]
+fn client_id_not_guid_stops_load() {
+    let (_dir, managed, user) = write_files("check_interval = 300\n", "client_id = \"xyz\"\n");
+    let error = load_detailed(&managed, &user, |_| None).expect_err("user file has no GUID");
+    assert_eq!(error.origin, Origin::File(user.clone()));
+    assert_eq!((error.key.as_str(), error.line), ("client_id", Some(1)));
+}
+
+#[test]
+fn client_id_guid_accepted_in_any_case() {
+    let layer = parse("client_id = \" 6F0C3A52-8d1e-4b7a-9c2f-1E5D7B3A9C40 \"\n").expect("GUID");
+    assert_eq!(layer.client_id.as_deref(), Some("6F0C3A52-8d1e-4b7a-9c2f-1E5D7B3A9C40"), "surrounding spaces are trimmed");
+}
+
 #[test]
 fn missing_client_id_explains_fix() {
     let error = Config::default().require_client_id().expect_err("unset");
@@ -115,17 +180,17 @@ fn write_files(managed: &str, user: &str) -> (tempfile::TempDir, std::path::Path
 #[test]
 fn locked_keys_ignore_user_and_env() {
     let (_dir, managed, user) = write_files(
-        "client_id = \"managed-id\"\nauthority = \"https://login.microsoftonline.com/contoso.example/v2.0\"\nlocked = [\"client_id\", \"authority\"]\n",
+        &format!("client_id = \"{MANAGED_ID}\"\nauthority = \"https://login.microsoftonline.com/contoso.example/v2.0\"\nlocked = [\"client_id\", \"authority\"]\n"),
         "check_interval = 120\n\nauthority = \"https://login.microsoftonline.com/common/v2.0\"\n",
     );
     let env = |name: &str| match name {
-        "GRAPHLINK_CLIENT_ID" => Some("env-id".to_owned()),
+        "GRAPHLINK_CLIENT_ID" => Some(ENV_ID.to_owned()),
         "GRAPHLINK_SCOPES" => Some("openid offline_access User.Read".to_owned()),
         _ => None,
     };
     let loaded = load_detailed(&managed, &user, env).expect("valid");
 
-    assert_eq!(loaded.config.client_id, "managed-id");
+    assert_eq!(loaded.config.client_id, MANAGED_ID);
     assert_eq!(loaded.config.authority.as_str(), "https://login.microsoftonline.com/contoso.example/v2.0");
     assert_eq!(loaded.config.check_interval, Duration::from_secs(120), "unlocked keys still follow the user file");
     assert_eq!(loaded.config.scopes, ["openid", "offline_access", "User.Read"], "unlocked keys still follow the environment");
@@ -141,13 +206,13 @@ fn locked_keys_ignore_user_and_env() {
 
 #[test]
 fn locked_true_locks_every_managed_key() {
-    let layer = parse_managed("client_id = \"id\"\ncheck_interval = 600\nlocked = true\n", Path::new(MANAGED)).expect("valid");
+    let layer = parse_managed(&format!("client_id = \"{MANAGED_ID}\"\ncheck_interval = 600\nlocked = true\n"), Path::new(MANAGED)).expect("valid");
     assert_eq!(layer.locked, ["client_id", "check_interval"]);
 }
 
 #[test]
 fn unknown_locked_name_rejected() {
-    let error = parse_managed("client_id = \"id\"\nlocked = [\"clientid\"]\n", Path::new(MANAGED)).expect_err("unknown name");
+    let error = parse_managed(&format!("client_id = \"{MANAGED_ID}\"\nlocked = [\"clientid\"]\n"), Path::new(MANAGED)).expect_err("unknown name");
     assert_eq!(error.key, "locked");
     assert_eq!(error.line, Some(2));
     let text = error.to_string();
@@ -158,7 +223,7 @@ fn unknown_locked_name_rejected() {
 
 #[test]
 fn locked_in_user_file_rejected() {
-    let error = parse("client_id = \"id\"\nlocked = true\n").expect_err("user file cannot lock");
+    let error = parse(&format!("client_id = \"{FILE_ID}\"\nlocked = true\n")).expect_err("user file cannot lock");
     assert_eq!(error.key, "locked");
     assert_eq!(error.line, Some(2));
     assert!(error.problem.contains("managed file"), "{}", error.problem);
@@ -169,4 +234,32 @@ fn managed_file_errors_name_file_and_line() {
     let error = parse_managed("locked = [\"scopes\"]\ncheck_interval = 5\n", Path::new(MANAGED)).expect_err("bad interval");
     assert_eq!((error.key.as_str(), error.line), ("check_interval", Some(2)));
     assert!(error.to_string().contains(MANAGED), "{error}");
+}
+
+#[test]
+fn managed_file_not_utf8_says_encoding() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let managed = dir.path().join("managed.toml");
+    // "café" as Windows-1252 writes é as the single byte 0xE9.
+    std::fs::write(&managed, b"check_interval = 300\n# caf\xe9\nlocked = true\n").expect("write managed");
+    let error = load_detailed(&managed, &dir.path().join("absent.toml"), |_| None).expect_err("not UTF-8");
+    assert_eq!(error.origin, Origin::File(managed.clone()));
+    assert_eq!(error.line, Some(2));
+    assert!(error.problem.contains("is not valid UTF-8 text"), "{}", error.problem);
+    assert!(error.problem.contains("offset 26"), "{}", error.problem);
+    assert!(error.fix.contains("save the file as UTF-8 text"), "{}", error.fix);
+    assert!(!error.fix.contains("permissions"), "{}", error.fix);
+}
+
+#[test]
+fn unreadable_managed_file_says_permissions() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // A directory in place of the file fails to read even for root.
+    let managed = dir.path().join("managed.toml");
+    std::fs::create_dir(&managed).expect("create dir");
+    let error = load_detailed(&managed, &dir.path().join("absent.toml"), |_| None).expect_err("unreadable");
+    assert_eq!(error.origin, Origin::File(managed.clone()));
+    assert!(error.problem.contains("could not be read"), "{}", error.problem);
+    assert!(error.fix.contains("permissions"), "{}", error.fix);
+    assert!(!error.fix.contains("UTF-8"), "{}", error.fix);
 }

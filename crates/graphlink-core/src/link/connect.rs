@@ -8,7 +8,7 @@ use url::Url;
 use super::{AccessToken, Link, attempt, verdict};
 use crate::accounts::{AccountRecord, ConsentBlocked};
 use crate::browser::{BrowserCommand, BrowserError, Opened};
-use crate::classify::{self, Classification, Reason};
+use crate::classify::{self, Classification};
 use crate::consent::ItRequest;
 use crate::oauth::{IdClaims, TokenResponse};
 use crate::signin::{self, SignInError, SignInRequest};
@@ -127,7 +127,7 @@ impl Link {
         // produces a token that cannot be kept.
         self.tokens.probe().await.map_err(|error| {
             tracing::warn!(%error, "keyring probe failed");
-            failure_text(LinkState::KeyringUnavailable, format!("{} ({error})", Reason::KeyringUnavailable.message()), Action::UnlockKeyring)
+            keyring_failure(&error)
         })?;
         // Likewise the account list must be writable before a sign-in, so a
         // damaged file is reported before it can strand a new token.
@@ -188,7 +188,7 @@ impl Link {
         };
         self.tokens.save(&record.key, refresh_token).await.map_err(|error| {
             tracing::error!(account = %record.key, %error, "could not store the new refresh token");
-            failure_text(LinkState::KeyringUnavailable, format!("{} ({error})", Reason::KeyringUnavailable.message()), Action::UnlockKeyring)
+            keyring_failure(&error)
         })?;
         let stored = record.clone();
         let saved = self.accounts.update(move |records| {
@@ -281,6 +281,17 @@ impl Link {
 
 pub(super) fn failure_text(state: LinkState, message: String, action: Action) -> ConnectFailure {
     ConnectFailure { state, message, action, error: None, it_request: None }
+}
+
+/// Builds the failure of a connect that cannot use the keyring. The health
+/// engine retries a check by itself, but nothing retries a connect, so the
+/// message tells the rep to connect again once the keyring works.
+fn keyring_failure(error: &crate::token_store::KeyringError) -> ConnectFailure {
+    failure_text(
+        LinkState::KeyringUnavailable,
+        format!("The system keyring cannot be used ({error}), so Graphlink cannot keep your sign-in. Unlock the keyring (or install one), then connect again."),
+        Action::UnlockKeyring,
+    )
 }
 
 /// True when the signed-in user is the account's: same `tid` and `oid`, or,

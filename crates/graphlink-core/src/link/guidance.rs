@@ -68,7 +68,7 @@ impl Link {
             status.state = LinkState::AdminNeeded;
             status.action = verdict.action;
             status.message = format!(
-                "Your organisation requires an administrator to approve Graphlink's permissions before you can reconnect.{new_permissions} Send IT the request for IT."
+                "Your organisation requires an administrator to approve Graphlink's permissions before you can reconnect.{new_permissions} Send the request for IT to your IT department."
             );
         } else if !missing.is_empty() {
             status.state = LinkState::ReconnectNeeded;

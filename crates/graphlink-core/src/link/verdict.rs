@@ -88,17 +88,19 @@ pub fn entra_detail(body: &EntraError) -> ErrorDetail {
 mod tests {
     use super::*;
 
+    const CLIENT_ID: &str = "6f0c3a52-8d1e-4b7a-9c2f-1e5d7b3a9c40";
+
     #[test]
     fn admin_consent_url_uses_known_tenant() {
-        let config = Config { client_id: "app-id".into(), ..Config::default() };
+        let config = Config { client_id: CLIENT_ID.into(), ..Config::default() };
         let url = admin_consent_url(&config, Some("tid-1")).expect("entra authority");
-        assert!(url.starts_with("https://login.microsoftonline.com/tid-1/v2.0/adminconsent?client_id=app-id&scope="), "{url}");
+        assert!(url.starts_with(&format!("https://login.microsoftonline.com/tid-1/v2.0/adminconsent?client_id={CLIENT_ID}&scope=")), "{url}");
         assert!(url.contains("https%3A%2F%2Fgraph.microsoft.com%2FMail.Read"), "{url}");
     }
 
     #[test]
     fn admin_consent_url_avoids_common() {
-        let mut config = Config { client_id: "app-id".into(), ..Config::default() };
+        let mut config = Config { client_id: CLIENT_ID.into(), ..Config::default() };
         config.authority = Url::parse("https://login.microsoftonline.com/common/v2.0").expect("url");
         let url = admin_consent_url(&config, None).expect("entra authority");
         assert!(url.starts_with("https://login.microsoftonline.com/organizations/v2.0/adminconsent"), "{url}");
