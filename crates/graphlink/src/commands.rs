@@ -232,6 +232,9 @@ pub fn print_status(config: &Config, statuses: &[AccountStatus], attempt: Option
     Ok(exit_code(statuses))
 }
 
+/// The error of `graphlink disconnect` when no account is linked.
+pub const NOTHING_TO_DISCONNECT: &str = "no account is linked, so there is nothing to disconnect; `graphlink connect` links one";
+
 /// `graphlink disconnect`.
 ///
 /// # Errors
@@ -244,7 +247,7 @@ pub async fn disconnect(context: &Context, account: Option<&str>, all: bool) -> 
     if account.is_none() {
         let linked = context.link.account_store().load()?;
         if linked.is_empty() {
-            anyhow::bail!("no account is linked, so there is nothing to disconnect; `graphlink connect` links one");
+            anyhow::bail!(NOTHING_TO_DISCONNECT);
         }
         if linked.len() > 1 && !all {
             let names: Vec<&str> = linked.iter().map(|record| record.username.as_str()).collect();

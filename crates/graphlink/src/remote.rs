@@ -132,8 +132,7 @@ pub async fn disconnect(endpoint: &Endpoint, account: Option<String>, all: bool)
     // The account file, not the tray's snapshot, because the tray removes what the file lists.
     let before = account_store()?.load()?;
     if before.is_empty() {
-        outln!("No account is linked: nothing to disconnect.");
-        return Ok(ExitCode::SUCCESS);
+        anyhow::bail!(crate::commands::NOTHING_TO_DISCONNECT);
     }
     if account.is_none() && !all && before.len() > 1 {
         let names: Vec<&str> = before.iter().map(|record| record.username.as_str()).collect();

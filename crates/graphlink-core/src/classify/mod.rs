@@ -159,7 +159,7 @@ fn set_capability(capabilities: &mut Capabilities, capability: Capability, statu
 fn graph_status(status: u16, code: Option<&str>) -> Classification {
     match (status, code) {
         (401, _) => Classification::new(LinkState::ReconnectNeeded, Reason::AccessTokenRejected),
-        (403, Some("Authorization_RequestDenied")) => Classification::new(LinkState::AdminNeeded, Reason::CapabilityDenied),
+        (403, Some("Authorization_RequestDenied")) => Classification::new(LinkState::AdminNeeded, Reason::CapabilityBlockedByTenant),
         (403, _) => Classification::new(LinkState::Degraded, Reason::CapabilityDenied),
         (404, Some("MailboxNotEnabledForRESTAPI" | "ResourceNotFound")) => {
             Classification::new(LinkState::AdminNeeded, Reason::MailboxUnavailable)

@@ -35,6 +35,8 @@ pub enum Reason {
     UserNotInTenant,
     KeyringUnavailable,
     CapabilityDenied,
+    /// Graph's directory refused a read that the tenant must allow (`Authorization_RequestDenied`).
+    CapabilityBlockedByTenant,
     MailboxUnavailable,
     AccessTokenRejected,
     AuthorityInvalid,
@@ -76,6 +78,7 @@ impl Reason {
             Self::UserNotInTenant => "This account does not belong to the organisation Graphlink is set up for. Sign in with your work account, or ask IT.",
             Self::KeyringUnavailable => "The system keyring cannot be used, so Graphlink cannot keep your sign-in. Unlock the keyring (or install one), and Graphlink will continue by itself.",
             Self::CapabilityDenied => "Graphlink is not allowed to read part of your mailbox. Reconnect and accept the permissions; if that does not help, ask IT.",
+            Self::CapabilityBlockedByTenant => "Your organisation does not allow Graphlink to read part of your account. Only IT can change that: send them the request for IT.",
             Self::MailboxUnavailable => "Your mailbox is not available through Microsoft Graph (no Exchange Online licence, or it is hosted on premises). Ask IT.",
             Self::AccessTokenRejected => "Microsoft Graph rejected the link's credentials. Reconnect to sign in again.",
             Self::ClientIdChanged => "Graphlink's client_id setting differs from the one this account was linked with, so its saved sign-in cannot be used. IT must restore the previous client_id, or you reconnect to link the account with the new one.",

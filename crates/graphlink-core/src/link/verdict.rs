@@ -27,7 +27,7 @@ fn action(config: &Config, tenant: Option<&str>, state: LinkState, reason: Reaso
         LinkState::Degraded if reason == Reason::CapabilityDenied => Action::Reconnect,
         LinkState::KeyringUnavailable => Action::UnlockKeyring,
         LinkState::AdminNeeded => match reason {
-            Reason::ConsentNotGranted | Reason::CapabilityDenied | Reason::UserNotInTenant => {
+            Reason::ConsentNotGranted | Reason::CapabilityDenied | Reason::CapabilityBlockedByTenant | Reason::UserNotInTenant => {
                 admin_consent_url(config, tenant).map_or(Action::FixConfiguration, |url| Action::AskAdmin { admin_consent_url: url })
             }
             _ => Action::FixConfiguration,
