@@ -4,6 +4,7 @@
 use std::sync::Mutex;
 
 use graphlink_core::ipc::{self, ConnectOutcome, Endpoint, ErrorCode, Event, IpcError, Request};
+use graphlink_core::link::Attempt;
 use graphlink_core::readiness::AccountReport;
 use tauri::{AppHandle, Emitter, State};
 use tokio::sync::oneshot;
@@ -71,6 +72,15 @@ async fn run_sign_in(app: &AppHandle, endpoint: &Endpoint, sign_in: &SignIn, req
         reply = ipc::request_with_progress(endpoint, &request, on_progress) => connect_result(reply?),
         // Dropping the request closes the connection, and the tray ends the sign-in.
         Ok(()) = cancelled => Err(IpcError::new(ErrorCode::Cancelled, "The sign-in was cancelled.")),
+    }
+}
+
+/// Returns the last connect that only IT can unblock, if no account linked since.
+#[tauri::command]
+pub async fn last_connect_attempt(endpoint: State<'_, Endpoint>) -> Result<Option<Attempt>, IpcError> {
+    match ipc::request(&endpoint, &Request::LastConnectAttempt).await? {
+        Event::LastConnectAttempt { attempt } => Ok(attempt.map(|attempt| *attempt)),
+        other => Err(unexpected(&other)),
     }
 }
 

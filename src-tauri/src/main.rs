@@ -30,7 +30,8 @@ fn main() -> std::process::ExitCode {
             commands::connect_device_code,
             commands::cancel_sign_in,
             commands::check_now,
-            commands::it_request
+            commands::it_request,
+            commands::last_connect_attempt
         ])
         .setup(move |app| {
             events::forward(app.handle().clone(), forwarded.clone());

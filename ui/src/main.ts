@@ -53,7 +53,8 @@ function report(outcome: ConnectOutcome): void {
     say(`${outcome.status.username} is connected.`);
   } else {
     view.itRequest = outcome.it_request ?? null;
-    say(outcome.message);
+    // With a request for IT, the banner explains it; the message's pointers are for a terminal.
+    say(view.itRequest ? "" : outcome.message);
   }
 }
 
@@ -188,6 +189,12 @@ async function start(): Promise<void> {
   await listen<SignInProgress>("graphlink://sign-in-progress", (message) => progress(message.payload));
   try {
     apply({ type: "snapshot", accounts: await invoke<AccountStatus[]>("snapshot") });
+    // A blocked sign-in from an earlier window or a command still needs IT.
+    const attempt = await invoke<{ it_request?: { text: string } } | null>("last_connect_attempt");
+    if (attempt?.it_request && view.itRequest === null) {
+      view.itRequest = attempt.it_request.text;
+      update();
+    }
   } catch (error) {
     apply({ type: "disconnected", message: isCommandError(error) ? error.message : String(error) });
   }

@@ -89,7 +89,7 @@ function signingIn(view: ViewState, handlers: Handlers): HTMLElement {
 /** Renders the request for IT of a connect that only IT can unblock. */
 function itRequest(text: string, handlers: Handlers): HTMLElement {
   const area = h("textarea", { class: "request", readonly: "", rows: "6", "aria-label": "Request for IT", "data-role": "it-request-text" }) as HTMLTextAreaElement;
-  area.value = text;
+  area.textContent = text;
   return h(
     "section",
     { class: "banner", "data-role": "it-request" },

@@ -118,7 +118,9 @@ impl ConfigError {
             return format!("missing configuration: `{}` {}; {}", self.key, self.problem, self.fix);
         }
         let line = self.line.map(|n| format!(" line {n}")).unwrap_or_default();
-        format!("invalid configuration in {}{line}: `{}` {}; {}", self.origin, self.key, self.problem, self.fix)
+        // A problem of the whole file, such as its encoding, names no key.
+        let subject = if self.key.is_empty() { "the file".to_owned() } else { format!("`{}`", self.key) };
+        format!("invalid configuration in {}{line}: {subject} {}; {}", self.origin, self.problem, self.fix)
     }
 
     fn new(origin: Origin, key: &str, problem: impl Into<String>, fix: impl Into<String>) -> Self {
@@ -434,6 +436,9 @@ const ENV_VARS: &[(&str, &str)] = &[
     ("check_interval", "GRAPHLINK_CHECK_INTERVAL"),
 ];
 
+/// The key of an error about the whole file rather than one setting.
+const FILE_PROBLEM: &str = "";
+
 /// Reads a file; a missing file is `None`.
 ///
 /// Text that is not UTF-8 gets its own error, because TOML requires UTF-8 and
@@ -446,7 +451,7 @@ fn read_optional(path: &Path) -> Result<Option<String>, ConfigError> {
         Err(error) => {
             return Err(ConfigError::new(
                 origin,
-                "(file)",
+                FILE_PROBLEM,
                 format!("could not be read: {error}"),
                 "check that it is a regular file and that its permissions let your user read it",
             ));
@@ -459,7 +464,7 @@ fn read_optional(path: &Path) -> Result<Option<String>, ConfigError> {
             let line = valid.iter().filter(|byte| **byte == b'\n').count() + 1;
             Err(ConfigError::new(
                 origin,
-                "(file)",
+                FILE_PROBLEM,
                 format!("is not valid UTF-8 text (invalid byte at offset {})", valid.len()),
                 "save the file as UTF-8 text, which TOML requires; other encodings such as Windows-1252 or UTF-16 are not read",
             )
@@ -556,7 +561,9 @@ fn check_interval(seconds: i64, origin: &Origin, key: &str) -> Result<Duration, 
 }
 
 fn wrong_type(value: &toml::Value, expected: &str) -> String {
-    format!("is a {}, expected {expected}", value.type_str())
+    let found = value.type_str();
+    let article = if found.starts_with(['a', 'e', 'i', 'o', 'u']) { "an" } else { "a" };
+    format!("is {article} {found}, expected {expected}")
 }
 
 fn line_of_offset(text: &str, offset: usize) -> usize {

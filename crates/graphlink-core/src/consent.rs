@@ -159,6 +159,9 @@ fn summary_for_it(problem: &str, error: Option<&ErrorDetail>) -> String {
         Some((MAILBOX_NOT_ENABLED, _)) => {
             "Microsoft Graph returned 404 MailboxNotEnabledForRESTAPI when Graphlink read the mailbox. Graph returns it when the mailbox has no Exchange Online licence, is inactive or soft-deleted, or is hosted in on-premises Exchange.".to_owned()
         }
+        Some(("Authorization_RequestDenied", _)) => {
+            "Microsoft Graph returned 403 Authorization_RequestDenied (insufficient privileges) when Graphlink read the account with the user's delegated token, so the tenant's grants or policies do not let it read that data.".to_owned()
+        }
         Some((_, Some(65_001)) | ("consent_required", _)) => {
             "Microsoft reports that Graphlink's permissions have not been granted (consent_required, AADSTS65001), and users of the tenant may not grant them themselves.".to_owned()
         }
@@ -259,6 +262,16 @@ mod tests {
         assert!(text.contains("Error: MailboxNotEnabledForRESTAPI\n"), "{text}");
         assert!(text.contains("Trace ID: request-1"), "{text}");
         assert!(text.contains("Time (UTC): 1970-01-01T00:00:00Z"), "{text}");
+    }
+
+    #[test]
+    fn graph_denial_described_for_it() {
+        let error = ErrorDetail { code: "Authorization_RequestDenied".into(), ..ErrorDetail::default() };
+        let problem = crate::classify::Reason::CapabilityBlockedByTenant.message();
+        let request = ItRequest::new(&config(), Some("adele@contoso.example"), Some("tid-1"), problem, Some("https://x/adminconsent"), Some(&error), None);
+        let text = &request.text;
+        assert!(text.contains("403 Authorization_RequestDenied"), "{text}");
+        assert!(!text.contains(problem), "the rep's own sentence is not sent to IT: {text}");
     }
 
     #[test]

@@ -53,7 +53,9 @@ impl Context {
         let log = crate::logging::init(&paths.log_dir);
         let (paths, config, service) = match profile {
             Profile::Default => {
-                let config = config::load(&paths::managed_config_file(), &paths.user_config_file())?;
+                // Logged too, because a tray started at login has no terminal to show it.
+                let config = config::load(&paths::managed_config_file(), &paths.user_config_file())
+                    .inspect_err(|error| tracing::error!(%error, "invalid configuration"))?;
                 (paths, config, KEYRING_SERVICE.to_owned())
             }
             Profile::Demo(config) => (paths.with_profile("demo"), *config, format!("{KEYRING_SERVICE}-demo")),
@@ -200,7 +202,7 @@ pub async fn status(context: &Context, format: StatusFormat) -> anyhow::Result<E
     // Without a client ID every refresh would fail: report the setting, not the accounts.
     context.link.config().require_client_id()?;
     let statuses = context.link.check_all().await?;
-    let attempt = if statuses.is_empty() { context.link.last_failed_attempt() } else { None };
+    let attempt = context.link.last_failed_attempt();
     print_status(context.link.config(), &statuses, attempt.as_ref(), format)
 }
 

@@ -35,7 +35,7 @@ pub async fn status(endpoint: &Endpoint, format: StatusFormat) -> anyhow::Result
         .await
         .map_err(|_| anyhow::anyhow!("the running Graphlink did not finish checking within {} seconds", STATUS_TIMEOUT.as_secs()))??;
     let config = load_config()?;
-    let attempt = if statuses.is_empty() { Attempt::last_failed(&account_store()?) } else { None };
+    let attempt = Attempt::last_failed(&account_store()?);
     print_status(&config, &statuses, attempt.as_ref(), format)
 }
 
@@ -84,9 +84,6 @@ pub async fn connect(endpoint: &Endpoint, request: ConnectRequest) -> anyhow::Re
         (Some(account), false) => Request::Reconnect { account },
         (None, false) => Request::Connect { login_hint: request.login_hint },
     };
-    if !device_code {
-        eprintln!("Opening the Microsoft sign-in page in your browser…");
-    }
     let on_progress = |event: &Event| match event {
         Event::DeviceCode { prompt } => show_device_code(prompt),
         Event::SignInPage { url, browser_error } => show_sign_in_page(url, browser_error.as_deref()),

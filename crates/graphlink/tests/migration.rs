@@ -64,6 +64,26 @@ async fn consent_block_gives_it_request() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn blocked_second_account_keeps_it_request() {
+    let env = TestEnv::start().await;
+    assert!(env.connect().await.status.success());
+    let colleague = env.add_colleague();
+    env.state.set_faults(&colleague.username, Faults { consent_disabled: true, ..Faults::default() });
+
+    let output = env.run_as(&colleague, &["connect", "--timeout", "30", "--login-hint", &colleague.username]).await;
+    assert_eq!(output.status.code(), Some(1), "{}", describe(&output));
+
+    // The linked account does not hide the colleague's request.
+    let output = env.run(&["status", "--it-request"]).await;
+    let request = stdout(&output);
+    assert!(request.starts_with("Subject: Please approve Graphlink"), "{}", describe(&output));
+    assert!(request.contains(&colleague.username), "{request}");
+    let (_, document) = env.status().await;
+    assert_eq!(document["accounts"][0]["state"], "connected", "{document}");
+    assert_eq!(document["last_connect_attempt"]["state"], "admin_needed", "{document}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn reconnect_sends_hints_and_accepts_same_user() {
     let env = TestEnv::start().await;
     assert!(env.connect().await.status.success());

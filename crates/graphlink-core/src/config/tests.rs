@@ -249,6 +249,14 @@ fn managed_file_not_utf8_says_encoding() {
     assert!(error.problem.contains("offset 26"), "{}", error.problem);
     assert!(error.fix.contains("save the file as UTF-8 text"), "{}", error.fix);
     assert!(!error.fix.contains("permissions"), "{}", error.fix);
+    let message = error.to_string();
+    assert!(message.contains("line 2: the file is not valid UTF-8"), "{message}");
+}
+
+#[test]
+fn wrong_type_message_reads() {
+    let error = parse("client_id = 12\n").expect_err("a number");
+    assert!(error.problem.starts_with("is an integer"), "{}", error.problem);
 }
 
 #[test]

@@ -1,5 +1,6 @@
 //! The tray's listening endpoint: a Unix domain socket in the user's runtime
-//! directory, or a named pipe on Windows. Only the user can reach it.
+//! directory, which only the user can reach, or a named pipe on Windows,
+//! whose protection is still to do (see the transport's NOTE).
 
 use std::path::PathBuf;
 

@@ -12,7 +12,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::engine::policy::Notification;
-use crate::link::DeviceCodePrompt;
+use crate::link::{Attempt, DeviceCodePrompt};
 use crate::readiness::AccountReport;
 use crate::state::{Action, ErrorDetail, LinkState};
 
@@ -50,6 +50,9 @@ pub enum Request {
     Disconnect { account: Option<String> },
     /// Reply with the text to send to IT for an account that needs an administrator.
     ItRequest { account: String },
+    /// Reply with the last connect that ended at a block only IT can lift,
+    /// kept until an account links.
+    LastConnectAttempt,
     /// Show the status window.
     OpenWindow,
     /// Break or repair the demo account on purpose. Only `graphlink demo` accepts it.
@@ -137,6 +140,8 @@ pub enum Event {
     ConnectResult { outcome: ConnectOutcome },
     /// The reply to [`Request::ItRequest`]: the text to paste into a ticket.
     ItRequest { text: String },
+    /// The reply to [`Request::LastConnectAttempt`].
+    LastConnectAttempt { attempt: Option<Box<Attempt>> },
     /// The request was carried out, and its effects arrive as events.
     Done,
     /// The request failed.

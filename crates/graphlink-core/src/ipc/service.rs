@@ -173,6 +173,7 @@ impl<H: ShellHooks> Service for EngineService<H> {
             Request::ConnectDeviceCode { account } => self.connect_device_code(account.as_deref(), &progress).await,
             Request::Disconnect { account } => self.disconnect(account.as_deref()).await,
             Request::ItRequest { account } => self.it_request(&account),
+            Request::LastConnectAttempt => Event::LastConnectAttempt { attempt: self.link.last_failed_attempt().map(Box::new) },
             Request::OpenWindow => self.hooks.open_window().map_or_else(Event::Error, |()| Event::Done),
             Request::Demo { fault } => match self.hooks.demo(fault).await {
                 Ok(()) => {
@@ -211,5 +212,5 @@ fn not_found(selector: &str) -> Event {
 }
 
 fn not_found_message(selector: &str) -> String {
-    format!("No linked account matches {selector:?}.")
+    format!("No linked account matches {selector:?}. `graphlink status` lists the linked accounts.")
 }

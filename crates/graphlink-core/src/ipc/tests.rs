@@ -72,6 +72,7 @@ fn every_request() -> Vec<Request> {
         Request::Disconnect { account: None },
         Request::Disconnect { account: Some("adele.vance@contoso.example".into()) },
         Request::ItRequest { account: "adele.vance@contoso.example".into() },
+        Request::LastConnectAttempt,
         Request::OpenWindow,
     ];
     let mut all = all;
@@ -86,6 +87,7 @@ fn every_request() -> Vec<Request> {
             | Request::ConnectDeviceCode { .. }
             | Request::Disconnect { .. }
             | Request::ItRequest { .. }
+            | Request::LastConnectAttempt
             | Request::OpenWindow
             | Request::Demo { .. } => {}
         }
@@ -114,6 +116,7 @@ fn every_event() -> Vec<Event> {
             },
         },
         Event::ItRequest { text: "Subject: Please approve Graphlink".into() },
+        Event::LastConnectAttempt { attempt: None },
         Event::Done,
         Event::Error(IpcError::new(ErrorCode::Busy, "A sign-in is already in progress.")),
     ];
@@ -127,6 +130,7 @@ fn every_event() -> Vec<Event> {
             | Event::SignInPage { .. }
             | Event::ConnectResult { .. }
             | Event::ItRequest { .. }
+            | Event::LastConnectAttempt { .. }
             | Event::Done
             | Event::Error(_) => {}
         }

@@ -114,9 +114,12 @@ mod unix {
     }
 }
 
-// NOTE: the Windows transport compiles against tokio's named-pipe API but
-// has not been run; the default pipe security lets only the creating user
-// and administrators connect.
+// NOTE: the Windows transport has never been compiled or run (no Windows
+// target here). Pipe names are machine-wide, and a pipe's default security
+// descriptor also grants Everyone read access, so on a shared Remote Desktop
+// host another user could create this name first and pose as the tray.
+// Before shipping on Windows: a DACL for the user's SID only, the session in
+// the name, and a check of the server process's owner before trusting it.
 #[cfg(windows)]
 mod windows {
     use std::io;

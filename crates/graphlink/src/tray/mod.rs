@@ -85,6 +85,8 @@ pub fn run(mode: Mode, at_login: bool) -> ExitCode {
         Ok(Started::AlreadyRunning) => return ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("graphlink: {error:#}");
+            // A tray started at login has no terminal, so the rep hears of it here.
+            runtime.block_on(notifier::show_text("Graphlink could not start", &format!("{error:#}")));
             return ExitCode::from(2);
         }
     };

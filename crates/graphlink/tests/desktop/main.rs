@@ -181,6 +181,12 @@ async fn blocked_first_connect_offers_it_request() {
     let copied = desktop.wait_for_clipboard("adminconsent", STATE_TIMEOUT).await;
     assert!(copied.contains(graphlink_sim::DEMO_CLIENT_ID), "the request names the app: {copied}");
     window.end().await;
+
+    // The window opened again, say the next morning, still offers the request.
+    let window = Session::start(desktop.driver_port, sibling("graphlink-window").to_str().unwrap()).await;
+    let text = window.wait_for(r#"[data-role="it-request-text"]"#, STATE_TIMEOUT).await;
+    assert!(window.source().await.contains("adminconsent"), "{}", window.text(&text).await);
+    window.end().await;
 }
 
 // The subcommands while a tray runs: the tray signs in and checks, and each
@@ -304,6 +310,40 @@ async fn tray_menu_from_a_panel() {
     let status = block_in_place(|| desktop.wait_for_tray_exit());
     assert!(status.success(), "the tray exited with {status}: {}", desktop.artifact("tray.stderr"));
     assert!(!desktop.endpoint.address.exists(), "the socket outlived the tray");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs a desktop session; `make test` runs it under Xvfb"]
+async fn invalid_configuration_at_login_notifies() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let desktop = Desktop::start().await;
+    // A second session's directories, so this start finds no running tray.
+    let other = tempfile::tempdir().unwrap();
+    let config_dir = other.path().join("config/graphlink");
+    std::fs::create_dir_all(&config_dir).unwrap();
+    std::fs::write(config_dir.join("config.toml"), "check_interval = 5\n").unwrap();
+    let runtime = other.path().join("runtime");
+    std::fs::create_dir_all(&runtime).unwrap();
+    std::fs::set_permissions(&runtime, std::fs::Permissions::from_mode(0o700)).unwrap();
+
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_graphlink"));
+    desktop.configure(&mut command);
+    command
+        .arg("--at-login")
+        .env("XDG_CONFIG_HOME", other.path().join("config"))
+        .env("XDG_STATE_HOME", other.path().join("state"))
+        .env("XDG_RUNTIME_DIR", &runtime);
+    let output = tokio::task::spawn_blocking(move || command.output().unwrap()).await.unwrap();
+
+    assert_eq!(output.status.code(), Some(2), "{}", String::from_utf8_lossy(&output.stderr));
+    assert_eq!(desktop.wait_for_notifications(1, STATE_TIMEOUT).await, ["Graphlink could not start"]);
+    let logs: String = std::fs::read_dir(other.path().join("state/graphlink/logs"))
+        .unwrap()
+        .flatten()
+        .map(|entry| std::fs::read_to_string(entry.path()).unwrap_or_default())
+        .collect();
+    assert!(logs.contains("invalid configuration"), "the log records why the tray stopped: {logs}");
+    assert!(logs.contains("check_interval"), "{logs}");
 }
 
 async fn wait_until(timeout: Duration, what: &str, mut done: impl FnMut() -> bool) {
