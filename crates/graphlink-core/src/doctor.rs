@@ -13,7 +13,10 @@ use time::OffsetDateTime;
 use time::format_description::well_known::{Rfc2822, Rfc3339};
 use url::Url;
 
+use std::path::Path;
+
 use crate::accounts::AccountStore;
+use crate::managed_file::{self, ManagedFileCheck};
 use crate::config::{Loaded, Origin};
 use crate::discovery;
 use crate::http::TransportError;
@@ -30,6 +33,9 @@ const MAX_SKEW_SECS: i64 = 300;
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
     pub config: Vec<ConfigEntry>,
+    /// The protection of the managed file, when one exists.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub managed_file: Option<ManagedFileCheck>,
     pub keyring: KeyringCheck,
     pub proxy_variables: Vec<ProxyVariable>,
     pub endpoints: Vec<EndpointCheck>,
@@ -106,6 +112,7 @@ impl Report {
     #[must_use]
     pub fn healthy(&self) -> bool {
         self.keyring.ok
+            && self.managed_file.as_ref().is_none_or(ManagedFileCheck::ok)
             && self.endpoints.iter().all(|endpoint| endpoint.reachable && endpoint.tls.as_ref().is_none_or(|tls| tls.verified))
             && self.clock.as_ref().is_none_or(|clock| clock.ok)
     }
@@ -119,6 +126,12 @@ impl Report {
             out.push_str(&format!("  {} = {}  ({}{locked})\n", entry.key, entry.value, entry.source));
             for ignored in &entry.ignored {
                 out.push_str(&format!("    ignored because locked: {ignored}\n"));
+            }
+        }
+
+        if let Some(managed) = &self.managed_file {
+            for problem in &managed.problems {
+                out.push_str(&format!("  UNSAFE managed file: {problem}\n"));
             }
         }
 
@@ -188,8 +201,9 @@ impl Report {
 
 /// Runs every check. Nothing here can fail as a whole: each failure is a
 /// finding in the report.
-pub async fn run(loaded: &Loaded, tokens: &TokenStore, accounts: &AccountStore, http: &reqwest::Client) -> Report {
+pub async fn run(loaded: &Loaded, managed: &Path, tokens: &TokenStore, accounts: &AccountStore, http: &reqwest::Client) -> Report {
     let config = config_entries(loaded);
+    let managed_file = managed_file::check(managed);
     let keyring = keyring_check(tokens).await;
 
     let authority = &loaded.config.authority;
@@ -226,7 +240,7 @@ pub async fn run(loaded: &Loaded, tokens: &TokenStore, accounts: &AccountStore, 
         }
     };
 
-    Report { config, keyring, proxy_variables: proxy::variables(|name| std::env::var(name).ok()), endpoints, clock, accounts }
+    Report { config, managed_file, keyring, proxy_variables: proxy::variables(|name| std::env::var(name).ok()), endpoints, clock, accounts }
 }
 
 fn config_entries(loaded: &Loaded) -> Vec<ConfigEntry> {

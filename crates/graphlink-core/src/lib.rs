@@ -19,6 +19,7 @@ pub mod ipc;
 pub mod link;
 pub mod lock;
 pub mod loopback;
+pub mod managed_file;
 pub mod oauth;
 pub mod paths;
 pub mod proxy;

@@ -21,12 +21,13 @@ use graphlink_core::token_store::{self, TokenStore};
 pub async fn run(json: bool) -> anyhow::Result<ExitCode> {
     let paths = Paths::from_platform()?;
     let _log = crate::logging::init(&paths.log_dir);
-    let loaded = config::load_detailed(&paths::managed_config_file(), &paths.user_config_file(), |name| std::env::var(name).ok())?;
+    let managed = paths::managed_config_file();
+    let loaded = config::load_detailed(&managed, &paths.user_config_file(), |name| std::env::var(name).ok())?;
     let tokens = TokenStore::new(crate::commands::KEYRING_SERVICE, token_store::DEFAULT_DEADLINE);
     let accounts = AccountStore::new(paths.accounts_file());
     let http = graphlink_core::http::client().context("could not set up HTTPS")?;
 
-    let report = doctor::run(&loaded, &tokens, &accounts, &http).await;
+    let report = doctor::run(&loaded, &managed, &tokens, &accounts, &http).await;
     if json {
         outln!("{}", serde_json::to_string_pretty(&report)?);
     } else {
