@@ -10,7 +10,7 @@ use serde::Serialize;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ManagedFileCheck {
     pub path: PathBuf,
-    /// What lets someone other than an administrator change the file, if anything.
+    /// The reasons someone other than an administrator can change the file; empty when none.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub problems: Vec<String>,
 }
@@ -32,33 +32,33 @@ pub fn check(path: &Path) -> Option<ManagedFileCheck> {
     }
     let mut problems = Vec::new();
     let folder = path.parent().unwrap_or_else(|| Path::new("/"));
-    for (what, target) in [("the file", path), ("its folder", folder)] {
-        problems.extend(problems_of(what, target));
+    for (subject, target) in [("the file", path), ("its folder", folder)] {
+        problems.extend(problems_of(subject, target));
     }
     Some(ManagedFileCheck { path: path.to_path_buf(), problems })
 }
 
 #[cfg(unix)]
-fn problems_of(what: &str, target: &Path) -> Vec<String> {
+fn problems_of(subject: &str, target: &Path) -> Vec<String> {
     use std::os::unix::fs::MetadataExt as _;
 
     let metadata = match std::fs::metadata(target) {
         Ok(metadata) => metadata,
-        Err(error) => return vec![format!("{what} ({}) could not be inspected: {error}", target.display())],
+        Err(error) => return vec![format!("{subject} ({}) could not be inspected: {error}", target.display())],
     };
     let mut problems = Vec::new();
     if metadata.uid() != 0 {
-        problems.push(format!("{what} ({}) is owned by user ID {}, not root; run `chown root:root` on it", target.display(), metadata.uid()));
+        problems.push(format!("{subject} ({}) is owned by user ID {}, not root; run `chown root:root` on it", target.display(), metadata.uid()));
     }
     let mode = metadata.mode() & 0o777;
     if mode & 0o022 != 0 {
-        problems.push(format!("{what} ({}) has mode {mode:o}, so other users can change it; run `chmod go-w` on it", target.display()));
+        problems.push(format!("{subject} ({}) has mode {mode:o}, so other users can change it; run `chmod go-w` on it", target.display()));
     }
     problems
 }
 
 #[cfg(not(unix))]
-fn problems_of(_what: &str, _target: &Path) -> Vec<String> {
+fn problems_of(_subject: &str, _target: &Path) -> Vec<String> {
     // NOTE: on Windows the ACL of %ProgramData%\Graphlink is not checked.
     Vec::new()
 }
