@@ -27,18 +27,17 @@ cargo build --release -p graphlink --bin graphlink
 # The autostart entry starts the tray for every user with --at-login, so a
 # user's own entry from the tray's "Start at login" switch next to it starts
 # no second tray and opens no window.
+# The workspace's release profile strips the tray, so it is packed as built.
 config=$(mktemp --suffix=.json)
 stage=$(mktemp -d)
 trap 'rm -rf "$config" "$stage"' EXIT
-# The workspace's release profile keeps symbols; the package does not need them.
-strip --strip-all "$target/release/graphlink" -o "$stage/graphlink"
 cat > "$config" <<JSON
 {
   "bundle": {
     "linux": {
       "deb": {
         "files": {
-          "/usr/bin/graphlink": "$stage/graphlink",
+          "/usr/bin/graphlink": "$target/release/graphlink",
           "/etc/xdg/autostart/graphlink.desktop": "../packaging/linux/graphlink-autostart.desktop"
         },
         "desktopTemplate": "../packaging/linux/graphlink.desktop",
@@ -46,7 +45,7 @@ cat > "$config" <<JSON
       },
       "appimage": {
         "files": {
-          "/usr/bin/graphlink": "$stage/graphlink"
+          "/usr/bin/graphlink": "$target/release/graphlink"
         }
       }
     }
@@ -55,6 +54,16 @@ cat > "$config" <<JSON
 JSON
 
 (cd src-tauri && CARGO_TARGET_DIR="$target" cargo tauri build --bundles "${BUNDLES:-deb,appimage}" --config "$config")
+
+# The bundler compresses the .deb's files with gzip. Rebuilding the package
+# with dpkg-deb and xz, the compression Debian's own packages use, makes it
+# about 30 % smaller (figures in docs/benchmarks.md).
+for deb in "$target"/release/bundle/deb/*.deb; do
+  [ -e "$deb" ] || continue
+  rm -rf "$stage/deb"
+  dpkg-deb --raw-extract "$deb" "$stage/deb"
+  dpkg-deb --root-owner-group -Zxz --build "$stage/deb" "$deb" >/dev/null
+done
 
 for file in "$target"/release/bundle/deb/*.deb "$target"/release/bundle/appimage/*.AppImage; do
   if [ -e "$file" ]; then

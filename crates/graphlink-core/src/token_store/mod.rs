@@ -8,7 +8,7 @@
 mod chunks;
 mod platform;
 
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use keyring_core::{CredentialStore, Entry};
@@ -35,7 +35,7 @@ pub enum KeyringError {
 pub struct TokenStore {
     service: String,
     deadline: Duration,
-    store: Arc<Mutex<Option<Arc<CredentialStore>>>>,
+    store: Arc<StoreCache>,
 }
 
 impl std::fmt::Debug for TokenStore {
@@ -48,14 +48,14 @@ impl TokenStore {
     /// Creates a store for a keyring service name. Nothing is contacted yet.
     #[must_use]
     pub fn new(service: impl Into<String>, deadline: Duration) -> Self {
-        Self { service: service.into(), deadline, store: Arc::new(Mutex::new(None)) }
+        Self { service: service.into(), deadline, store: Arc::new(StoreCache(Mutex::new(None))) }
     }
 
     /// Creates a store over a given credential store instead of the
     /// platform's, e.g. an in-memory one for tests of the engine.
     #[must_use]
     pub fn with_store(service: impl Into<String>, deadline: Duration, store: Arc<CredentialStore>) -> Self {
-        Self { service: service.into(), deadline, store: Arc::new(Mutex::new(Some(store))) }
+        Self { service: service.into(), deadline, store: Arc::new(StoreCache(Mutex::new(Some(store)))) }
     }
 
     #[must_use]
@@ -133,10 +133,41 @@ impl TokenStore {
     }
 }
 
+/// The credential store shared by every clone of a [`TokenStore`], opened on
+/// first use.
+struct StoreCache(Mutex<Option<Arc<CredentialStore>>>);
+
+impl Drop for StoreCache {
+    /// Closes the store on a thread without a Tokio runtime. The Secret
+    /// Service store closes its D-Bus proxies with blocking zbus calls, which
+    /// zbus 5 runs with `block_on` on a Tokio runtime of its own, and Tokio
+    /// panics when a thread that runs async tasks calls `block_on`. The last
+    /// clone is often dropped on such a thread: at the end of a command, or
+    /// when the runtime shuts down with the engine's task.
+    fn drop(&mut self) {
+        let Some(store) = self.0.get_mut().unwrap_or_else(PoisonError::into_inner).take() else { return };
+        if tokio::runtime::Handle::try_current().is_err() {
+            drop(store);
+            return;
+        }
+        // The slot keeps the store out of the closure, so a failed spawn
+        // cannot drop it here.
+        let slot = Arc::new(Mutex::new(Some(store)));
+        let closing = Arc::clone(&slot);
+        let spawned = std::thread::Builder::new()
+            .name("keyring-close".into())
+            .spawn(move || drop(closing.lock().unwrap_or_else(PoisonError::into_inner).take()));
+        if let Err(error) = spawned {
+            tracing::warn!(%error, "failed to start a thread to close the keyring connection, so it stays open until the process exits");
+            std::mem::forget(slot.lock().unwrap_or_else(PoisonError::into_inner).take());
+        }
+    }
+}
+
 /// Opens the platform store once and keeps it. A failed open is retried on
 /// the next call, so a keyring that appears later is picked up.
-fn cached_store(cache: &Mutex<Option<Arc<CredentialStore>>>) -> Result<Arc<CredentialStore>, KeyringError> {
-    let mut guard = cache.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+fn cached_store(cache: &StoreCache) -> Result<Arc<CredentialStore>, KeyringError> {
+    let mut guard = cache.0.lock().unwrap_or_else(PoisonError::into_inner);
     if let Some(store) = guard.as_ref() {
         return Ok(Arc::clone(store));
     }
