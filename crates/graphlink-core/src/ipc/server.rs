@@ -44,6 +44,14 @@ impl Progress {
         Self(mpsc::unbounded_channel().0)
     }
 
+    /// Returns a sink and the receiver of its events, for a caller that
+    /// shows progress itself, such as the tray's menu.
+    #[must_use]
+    pub fn channel() -> (Self, mpsc::UnboundedReceiver<Event>) {
+        let (sender, receiver) = mpsc::unbounded_channel();
+        (Self(sender), receiver)
+    }
+
     /// Sends an event to the client ahead of the reply.
     pub fn send(&self, event: Event) {
         // A client that left needs no progress; its request ends by itself.

@@ -106,8 +106,17 @@ pub fn run(runtime: &Runtime, tray: Box<Tray>) -> ExitCode {
 /// Carries out a menu request on the runtime, as if a client had sent it.
 fn spawn_request(runtime: &Runtime, tray: &Tray, request: Request) {
     let service = Arc::clone(&tray.service);
+    let (progress, mut events) = graphlink_core::ipc::Progress::channel();
+    // No window shows a menu sign-in's progress, so a browser that did not start is told in a notification.
     runtime.spawn(async move {
-        match service.call(request, graphlink_core::ipc::Progress::ignored()).await {
+        while let Some(event) = events.recv().await {
+            if let IpcEvent::SignInPage { url, browser_error: Some(error) } = event {
+                notifier::show_text("Graphlink could not open a browser", &format!("{error}. Open this address in your browser to sign in: {url}")).await;
+            }
+        }
+    });
+    runtime.spawn(async move {
+        match service.call(request, progress).await {
             IpcEvent::Error(error) => {
                 tracing::warn!(code = ?error.code, %error, "menu request failed");
                 notifier::show_text("Graphlink", &error.message).await;

@@ -35,6 +35,11 @@ pub struct Desktop {
 
 impl Desktop {
     pub async fn start() -> Self {
+        Self::start_with_tray_env(&[]).await
+    }
+
+    /// Starts the desktop with `tray_env` added to the tray's environment only.
+    pub async fn start_with_tray_env(tray_env: &[(&str, &str)]) -> Self {
         assert!(std::env::var_os("DISPLAY").is_some(), "the desktop tests need a display: run them with `make test`, which uses Xvfb");
         let state = SimState::new();
         let user = state.add_user(UserSpec {
@@ -65,7 +70,7 @@ impl Desktop {
         fs::set_permissions(&recorder, fs::Permissions::from_mode(0o755)).expect("chmod launch recorder");
 
         let mut desktop = Self { dir, state, user, _sim: sim, addr, endpoint, monitor: Some(monitor), tray: None, driver: None, driver_port: free_port() };
-        desktop.start_tray();
+        desktop.start_tray(tray_env);
         desktop.start_driver();
         desktop
     }
@@ -93,9 +98,10 @@ impl Desktop {
             .env("GRAPHLINK_WINDOW", root.join("record-window-launch"));
     }
 
-    fn start_tray(&mut self) {
+    fn start_tray(&mut self, extra_env: &[(&str, &str)]) {
         let mut command = Command::new(env!("CARGO_BIN_EXE_graphlink"));
         self.configure(&mut command);
+        command.envs(extra_env.iter().copied());
         command.stdout(Stdio::null()).stderr(fs::File::create(self.dir.path().join("tray.stderr")).expect("stderr file"));
         self.tray = Some(command.spawn().expect("the tray starts"));
         wait_until(Duration::from_secs(20), "the tray's IPC socket", || self.endpoint.address.exists());

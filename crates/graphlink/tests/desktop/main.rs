@@ -346,6 +346,17 @@ async fn invalid_configuration_at_login_notifies() {
     assert!(logs.contains("check_interval"), "{logs}");
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs a desktop session; `make test` runs it under Xvfb"]
+async fn menu_connect_without_browser_notifies() {
+    let desktop = Desktop::start_with_tray_env(&[("BROWSER", "/nonexistent/browser")]).await;
+    let tray = block_in_place(|| TrayItem::find(desktop.tray_pid()));
+
+    block_in_place(|| tray.click("Connect an account"));
+
+    assert_eq!(desktop.wait_for_notifications(1, STATE_TIMEOUT).await, ["Graphlink could not open a browser"]);
+}
+
 async fn wait_until(timeout: Duration, what: &str, mut done: impl FnMut() -> bool) {
     let deadline = std::time::Instant::now() + timeout;
     while !done() {
