@@ -174,6 +174,12 @@ const KEYS: &[&str] = &["client_id", "authority", "graph_url", "scopes", "check_
 pub fn parse_layer(text: &str, path: &Path) -> Result<Layer, ConfigError> {
     let origin = Origin::File(path.to_path_buf());
     let table: toml::Table = text.parse().map_err(|error: toml::de::Error| syntax_error(text, &origin, &error))?;
+    parse_checked_table(table, text, path)
+}
+
+/// Checks a user file's parsed table: it may not contain `locked`.
+fn parse_checked_table(table: toml::Table, text: &str, path: &Path) -> Result<Layer, ConfigError> {
+    let origin = Origin::File(path.to_path_buf());
     if table.contains_key("locked") {
         return Err(ConfigError::new(
             origin,
@@ -184,6 +190,22 @@ pub fn parse_layer(text: &str, path: &Path) -> Result<Layer, ConfigError> {
         .at_line(line_of_key(text, "locked")));
     }
     parse_table(table, text, &origin)
+}
+
+/// A setting dropped from a file because it is locked, with its line.
+type Dropped = (&'static str, Option<usize>);
+
+/// Parses the user file like [`parse_layer`], first dropping the `locked`
+/// keys, and returns the dropped keys with their lines.
+fn parse_user_layer(text: &str, path: &Path, locked: &[&'static str]) -> Result<(Layer, Vec<Dropped>), ConfigError> {
+    let mut table: toml::Table = text.parse().map_err(|error: toml::de::Error| syntax_error(text, &Origin::File(path.to_path_buf()), &error))?;
+    let dropped = locked
+        .iter()
+        .filter(|key| table.remove(**key).is_some())
+        .map(|key| (*key, line_of_key(text, key)))
+        .collect();
+    let layer = parse_checked_table(table, text, path)?;
+    Ok((layer, dropped))
 }
 
 fn syntax_error(text: &str, origin: &Origin, error: &toml::de::Error) -> ConfigError {
@@ -292,18 +314,6 @@ impl Layer {
         ];
         KEYS.iter().zip(set).filter_map(|(key, is_set)| is_set.then_some(*key)).collect()
     }
-
-    /// Removes `key` from this layer, so earlier layers keep their value.
-    fn unset(&mut self, key: &str) {
-        match key {
-            "client_id" => self.client_id = None,
-            "authority" => self.authority = None,
-            "graph_url" => self.graph_url = None,
-            "scopes" => self.scopes = None,
-            "check_interval" => self.check_interval = None,
-            _ => {}
-        }
-    }
 }
 
 /// The managed file's settings and the keys it locks.
@@ -399,32 +409,57 @@ pub fn load_detailed(managed_file: &Path, user_file: &Path, lookup: impl Fn(&str
         Some(text) => parse_managed(&text, managed_file)?,
         None => ManagedLayer::default(),
     };
-    let user_text = read_optional(user_file)?;
-    let user = user_text.as_deref().map(|text| parse_layer(text, user_file)).transpose()?.unwrap_or_default();
-    let env = env_layer(&lookup)?;
-    let env_origins = |key: &str| Origin::Env(ENV_VARS.iter().find(|(name, _)| *name == key).map_or("GRAPHLINK_*", |(_, var)| var));
-
     let mut sources: Vec<KeySource> = KEYS
         .iter()
         .map(|key| KeySource { key, origin: Origin::Defaults, locked: managed.locked.contains(key), ignored: Vec::new() })
         .collect();
-    let mut layers = vec![(managed.layer, Origin::File(managed_file.to_path_buf())), (user, Origin::File(user_file.to_path_buf())), (env, Origin::Env("GRAPHLINK_*"))];
-    for (index, (layer, origin)) in layers.iter_mut().enumerate() {
-        for key in layer.keys() {
-            let Some(source) = sources.iter_mut().find(|source| source.key == key) else { continue };
-            let origin = if matches!(origin, Origin::Env(_)) { env_origins(key) } else { origin.clone() };
-            if index > 0 && source.locked {
-                let line = if index == 1 { user_text.as_deref().and_then(|text| line_of_key(text, key)) } else { None };
-                tracing::warn!(key, ignored = %origin, "setting is locked by the managed file; ignoring the override");
-                source.ignored.push((origin, line));
-                layer.unset(key);
-            } else {
-                source.origin = origin;
+
+    // A locked key's value in the user file or the environment is dropped
+    // before it is checked, so a stale or invalid override cannot stop Graphlink.
+    let user = match read_optional(user_file)? {
+        Some(text) => {
+            let (user, dropped) = parse_user_layer(&text, user_file, &managed.locked)?;
+            for (key, line) in dropped {
+                ignore(&mut sources, key, Origin::File(user_file.to_path_buf()), line);
             }
+            user
+        }
+        None => Layer::default(),
+    };
+    for (key, var) in ENV_VARS {
+        if managed.locked.contains(key) && lookup(var).is_some() {
+            ignore(&mut sources, key, Origin::Env(var), None);
         }
     }
-    let config = merge(layers.into_iter().map(|(layer, _)| layer));
+    let env = env_layer(|name| {
+        let locked = ENV_VARS.iter().any(|(key, var)| *var == name && managed.locked.contains(key));
+        if locked { None } else { lookup(name) }
+    })?;
+
+    let managed_origin = Origin::File(managed_file.to_path_buf());
+    let user_origin = Origin::File(user_file.to_path_buf());
+    for (layer, origin) in [(&managed.layer, Some(&managed_origin)), (&user, Some(&user_origin)), (&env, None)] {
+        for key in layer.keys() {
+            let Some(source) = sources.iter_mut().find(|source| source.key == key) else { continue };
+            source.origin = origin.cloned().unwrap_or_else(|| env_origin(key));
+        }
+    }
+    let layers = [managed.layer, user, env];
+    let config = merge(layers);
     Ok(Loaded { config, sources })
+}
+
+/// Records that a lock made Graphlink ignore `key`'s value from `origin`.
+fn ignore(sources: &mut [KeySource], key: &str, origin: Origin, line: Option<usize>) {
+    tracing::warn!(key, ignored = %origin, "setting is locked by the managed file; ignoring the override");
+    if let Some(source) = sources.iter_mut().find(|source| source.key == key) {
+        source.ignored.push((origin, line));
+    }
+}
+
+/// Returns the origin of `key` when the environment sets it.
+fn env_origin(key: &str) -> Origin {
+    Origin::Env(ENV_VARS.iter().find(|(name, _)| *name == key).map_or("GRAPHLINK_*", |(_, var)| var))
 }
 
 /// Environment variable of each setting.
@@ -491,8 +526,8 @@ fn check_client_id(value: &str, origin: &Origin, key: &str) -> Result<String, Co
 
 /// Returns true for the hyphenated 8-4-4-4-12 hexadecimal form in which the
 /// app registration's Overview page shows the client ID, in either letter
-/// case. The caller keeps the case as written, because each account compares
-/// the ID it was linked with as text.
+/// case. The caller keeps the case as written; an account compares the ID it
+/// was linked with regardless of case.
 fn is_guid(text: &str) -> bool {
     const GROUP_LENGTHS: [usize; 5] = [8, 4, 4, 4, 12];
     let groups: Vec<&str> = text.split('-').collect();
@@ -508,6 +543,10 @@ fn check_url(value: &str, origin: &Origin, key: &str) -> Result<Url, ConfigError
     let url = Url::parse(value.trim()).map_err(|error| {
         ConfigError::new(origin.clone(), key, format!("is {value:?}, not a URL ({error})"), format!("use a full URL such as {example}"))
     })?;
+    // The message leaves the value out, because it contains a password.
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(ConfigError::new(origin.clone(), key, "contains a user name or password", format!("remove them; Graphlink signs in through OAuth, e.g. {example}")));
+    }
     let loopback = matches!(url.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"));
     match url.scheme() {
         "https" => {}
@@ -531,17 +570,42 @@ fn split_scopes(text: &str) -> Vec<String> {
     text.split_whitespace().map(ToOwned::to_owned).collect()
 }
 
+/// The OpenID Connect scopes a sign-in needs: an ID token, the username in
+/// it, and a refresh token.
+const REQUIRED_OIDC_SCOPES: [(&str, &str); 3] = [
+    ("openid", "without it Microsoft issues no ID token, so Graphlink cannot tell who signed in"),
+    ("profile", "without it the ID token has no username to name the account by"),
+    ("offline_access", "without it Microsoft issues no refresh token and the link ends within an hour"),
+];
+
+/// For each capability that every check reads, the usual delegated Graph
+/// permission and all that allow reading it.
+const CAPABILITY_SCOPES: [(&str, &str, &[&str]); 3] = [
+    ("profile", "User.Read", &["User.Read", "User.ReadWrite", "User.ReadBasic.All", "User.Read.All", "User.ReadWrite.All"]),
+    ("mail", "Mail.Read", &["Mail.ReadBasic", "Mail.Read", "Mail.ReadWrite"]),
+    ("calendar", "Calendars.Read", &["Calendars.ReadBasic", "Calendars.Read", "Calendars.ReadWrite"]),
+];
+
 fn check_scopes(scopes: Vec<String>, origin: &Origin) -> Result<Vec<String>, ConfigError> {
-    if !scopes.iter().any(|scope| scope == "offline_access") {
-        return Err(ConfigError::new(
-            origin.clone(),
-            "scopes",
-            "does not include offline_access",
-            "add offline_access: without it Microsoft issues no refresh token and the link ends within an hour",
-        ));
+    let fail = |problem: String, fix: String| Err(ConfigError::new(origin.clone(), "scopes", problem, fix));
+    if let Some(bad) = scopes.iter().find(|scope| scope.is_empty() || scope.contains([',', ';']) || scope.contains(char::is_whitespace)) {
+        return fail(format!("contains {bad:?}"), "separate scopes with spaces, or list each as its own string, e.g. scopes = [\"openid\", \"User.Read\"]".into());
     }
-    if let Some(bad) = scopes.iter().find(|scope| scope.is_empty() || scope.contains(char::is_whitespace)) {
-        return Err(ConfigError::new(origin.clone(), "scopes", format!("contains {bad:?}"), "list each scope as its own string"));
+    // Graph permissions may carry the resource, as in https://graph.microsoft.com/Mail.Read.
+    let names: Vec<&str> = scopes.iter().map(|scope| scope.rsplit('/').next().unwrap_or(scope)).collect();
+    let has = |wanted: &str| names.iter().any(|name| name.eq_ignore_ascii_case(wanted));
+    for (scope, reason) in REQUIRED_OIDC_SCOPES {
+        if !has(scope) {
+            return fail(format!("does not include {scope}"), format!("add {scope}: {reason}"));
+        }
+    }
+    for (capability, usual, allowing) in CAPABILITY_SCOPES {
+        if !allowing.iter().any(|scope| has(scope)) {
+            return fail(
+                format!("has no permission to read the {capability}, which every check reads"),
+                format!("add {usual}; any of {} also works", allowing.join(", ")),
+            );
+        }
     }
     Ok(scopes)
 }

@@ -261,14 +261,29 @@ async fn stale_check_never_overwrites() {
     assert!(stored.last_check.is_none(), "the result of a check on the replaced record was stored: {:?}", stored.last_check);
 }
 
+/// Returns a link to the harness's accounts whose configured client ID is `client_id`.
+fn link_with_client_id(harness: &Harness, client_id: String) -> graphlink_core::link::Link {
+    let mut config = harness.config.clone();
+    config.client_id = client_id;
+    let tokens = graphlink_core::token_store::TokenStore::with_store("graphlink", Duration::from_secs(5), harness.keyring.as_store());
+    let accounts = graphlink_core::accounts::AccountStore::new(harness.dir.path().join("accounts.json"));
+    graphlink_core::link::Link::new(config, tokens, accounts).expect("link")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_id_in_other_case_still_connects() {
+    let harness = Harness::start(Duration::from_secs(300)).await;
+    let link = link_with_client_id(&harness, harness.config.client_id.to_uppercase());
+    let record = link.account_store().load().expect("accounts").remove(0);
+
+    let report = link.check_cached(&record, None, SystemTime::now()).await;
+    assert_eq!(report.status.state, LinkState::Connected, "{}", report.status.message);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn changed_client_id_keeps_token() {
     let harness = Harness::start(Duration::from_secs(300)).await;
-    let mut config = harness.config.clone();
-    config.client_id = "00000000-0000-0000-0000-000000000000".into();
-    let tokens = graphlink_core::token_store::TokenStore::with_store("graphlink", Duration::from_secs(5), harness.keyring.as_store());
-    let accounts = graphlink_core::accounts::AccountStore::new(harness.dir.path().join("accounts.json"));
-    let link = graphlink_core::link::Link::new(config, tokens, accounts).expect("link");
+    let link = link_with_client_id(&harness, "00000000-0000-0000-0000-000000000000".into());
     let record = link.account_store().load().expect("accounts").remove(0);
     let before = harness.state.user_stats(&harness.user.username);
 

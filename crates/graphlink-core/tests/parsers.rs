@@ -63,7 +63,7 @@ proptest! {
         mut scopes in proptest::collection::vec("[A-Za-z][A-Za-z0-9._/:-]{0,30}", 0..6),
         interval in 30u64..=86_400,
     ) {
-        scopes.push("offline_access".to_owned());
+        scopes.extend(["openid", "profile", "offline_access", "User.Read", "Mail.Read", "Calendars.Read"].map(ToOwned::to_owned));
         let authority = format!("https://login.example.com/{tenant}/v2.0");
         let graph_url = format!("http://127.0.0.1:{port}/v1.0");
         let scope_list: Vec<String> = scopes.iter().map(|scope| toml_string(scope)).collect();

@@ -7,6 +7,8 @@ use super::*;
 const FILE_ID: &str = "11111111-2222-3333-4444-555555555555";
 const ENV_ID: &str = "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee";
 const MANAGED_ID: &str = "6f0c3a52-8d1e-4b7a-9c2f-1e5d7b3a9c40";
+/// Valid scopes that differ from the defaults by their order.
+const SCOPES: &str = "openid offline_access profile User.Read Mail.Read Calendars.Read";
 
 fn parse(text: &str) -> Result<Layer, ConfigError> {
     parse_layer(text, Path::new("/home/rep/.config/graphlink/config.toml"))
@@ -27,14 +29,14 @@ fn file_sets_every_key() {
         "client_id = \"11111111-2222-3333-4444-555555555555\"\n\
          authority = \"https://login.microsoftonline.com/contoso.example/v2.0\"\n\
          graph_url = \"https://graph.microsoft.com/v1.0\"\n\
-         scopes = [\"openid\", \"offline_access\", \"User.Read\"]\n\
+         scopes = [\"openid\", \"profile\", \"offline_access\", \"User.Read\", \"Mail.ReadWrite\", \"Calendars.Read\"]\n\
          check_interval = 120\n",
     )
     .expect("valid file");
     let config = merge([layer]);
     assert_eq!(config.client_id, "11111111-2222-3333-4444-555555555555");
     assert_eq!(config.authority.as_str(), "https://login.microsoftonline.com/contoso.example/v2.0");
-    assert_eq!(config.scopes, ["openid", "offline_access", "User.Read"]);
+    assert_eq!(config.scopes, ["openid", "profile", "offline_access", "User.Read", "Mail.ReadWrite", "Calendars.Read"]);
     assert_eq!(config.check_interval, Duration::from_secs(120));
 }
 
@@ -79,10 +81,29 @@ fn plain_http_authority_rejected_off_loopback() {
 }
 
 #[test]
-fn scopes_without_offline_access_rejected() {
-    let error = parse("scopes = \"openid User.Read\"\n").expect_err("no offline_access");
-    assert_eq!(error.key, "scopes");
-    assert!(error.fix.contains("offline_access"), "{}", error.fix);
+fn scopes_missing_or_badly_separated_rejected() {
+    let cases = [
+        ("openid profile User.Read Mail.Read Calendars.Read", "add offline_access"),
+        ("profile offline_access User.Read Mail.Read Calendars.Read", "add openid"),
+        ("openid offline_access User.Read Mail.Read Calendars.Read", "add profile"),
+        ("openid profile offline_access Mail.Read Calendars.Read", "add User.Read"),
+        ("openid profile offline_access User.Read Calendars.Read", "add Mail.Read"),
+        ("openid profile offline_access User.Read Mail.Send Calendars.Read", "add Mail.Read"),
+        ("openid profile offline_access User.Read Mail.Read", "add Calendars.Read"),
+        ("openid,profile,offline_access,User.Read,Mail.Read,Calendars.Read", "separate scopes with spaces"),
+    ];
+    for (scopes, fix) in cases {
+        let error = parse(&format!("scopes = \"{scopes}\"\n")).expect_err(scopes);
+        assert_eq!(error.key, "scopes", "{scopes}");
+        assert!(error.fix.contains(fix), "{scopes}: {}", error.fix);
+    }
+}
+
+#[test]
+fn scopes_accept_other_read_permissions() {
+    let text = "scopes = \"openid profile offline_access https://graph.microsoft.com/User.ReadBasic.All mail.readwrite Calendars.ReadBasic\"\n";
+    let layer = parse(text).expect("each capability has a permission");
+    assert_eq!(layer.scopes.map(|scopes| scopes.len()), Some(6));
 }
 
 #[test]
@@ -185,7 +206,7 @@ fn locked_keys_ignore_user_and_env() {
     );
     let env = |name: &str| match name {
         "GRAPHLINK_CLIENT_ID" => Some(ENV_ID.to_owned()),
-        "GRAPHLINK_SCOPES" => Some("openid offline_access User.Read".to_owned()),
+        "GRAPHLINK_SCOPES" => Some(SCOPES.to_owned()),
         _ => None,
     };
     let loaded = load_detailed(&managed, &user, env).expect("valid");
@@ -193,7 +214,7 @@ fn locked_keys_ignore_user_and_env() {
     assert_eq!(loaded.config.client_id, MANAGED_ID);
     assert_eq!(loaded.config.authority.as_str(), "https://login.microsoftonline.com/contoso.example/v2.0");
     assert_eq!(loaded.config.check_interval, Duration::from_secs(120), "unlocked keys still follow the user file");
-    assert_eq!(loaded.config.scopes, ["openid", "offline_access", "User.Read"], "unlocked keys still follow the environment");
+    assert_eq!(loaded.config.scopes.join(" "), SCOPES, "unlocked keys still follow the environment");
 
     let source = |key: &str| loaded.sources.iter().find(|source| source.key == key).expect("listed");
     assert!(source("client_id").locked);
@@ -202,6 +223,33 @@ fn locked_keys_ignore_user_and_env() {
     assert_eq!(source("authority").ignored, [(Origin::File(user.clone()), Some(3))]);
     assert_eq!(source("scopes").origin, Origin::Env("GRAPHLINK_SCOPES"));
     assert_eq!(source("graph_url").origin, Origin::Defaults);
+}
+
+#[test]
+fn invalid_override_of_locked_key_ignored() {
+    let (_dir, managed, user) = write_files(
+        &format!("client_id = \"{MANAGED_ID}\"\nauthority = \"https://login.microsoftonline.com/contoso.example/v2.0\"\nlocked = [\"client_id\", \"authority\"]\n"),
+        "client_id = \"garbage\"\nauthority = 5\ncheck_interval = 120\n",
+    );
+    let env = |name: &str| match name {
+        "GRAPHLINK_AUTHORITY" => Some("ftp://old.example".to_owned()),
+        _ => None,
+    };
+    let loaded = load_detailed(&managed, &user, env).expect("invalid values of locked keys are ignored");
+
+    assert_eq!(loaded.config.client_id, MANAGED_ID);
+    assert_eq!(loaded.config.authority.as_str(), "https://login.microsoftonline.com/contoso.example/v2.0");
+    assert_eq!(loaded.config.check_interval, Duration::from_secs(120));
+    let source = |key: &str| loaded.sources.iter().find(|source| source.key == key).expect("listed");
+    assert_eq!(source("client_id").ignored, [(Origin::File(user.clone()), Some(1))]);
+    assert_eq!(source("authority").ignored, [(Origin::File(user.clone()), Some(2)), (Origin::Env("GRAPHLINK_AUTHORITY"), None)]);
+}
+
+#[test]
+fn invalid_override_of_unlocked_key_rejected() {
+    let (_dir, managed, user) = write_files(&format!("client_id = \"{MANAGED_ID}\"\nlocked = [\"client_id\"]\n"), "authority = 5\n");
+    let error = load_detailed(&managed, &user, |_| None).expect_err("authority is not locked");
+    assert_eq!(error.key, "authority");
 }
 
 #[test]
@@ -270,4 +318,11 @@ fn unreadable_managed_file_says_permissions() {
     assert!(error.problem.contains("could not be read"), "{}", error.problem);
     assert!(error.fix.contains("permissions"), "{}", error.fix);
     assert!(!error.fix.contains("UTF-8"), "{}", error.fix);
+}
+
+#[test]
+fn url_with_credentials_rejected_unprinted() {
+    let error = parse("authority = \"https://rep:Secret1@login.microsoftonline.com/organizations/v2.0\"\n").expect_err("credentials");
+    assert_eq!(error.key, "authority");
+    assert!(!error.to_string().contains("Secret1"), "{error}");
 }

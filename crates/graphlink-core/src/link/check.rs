@@ -159,8 +159,9 @@ impl Link {
         // A refresh token works only for the client it was issued to: with
         // another client_id configured, the server would call it invalid and
         // the token would be deleted for a setting that can be put back.
+        // Client IDs are GUIDs, so letter case does not make another client.
         if let Some(linked_with) = record.client_id.as_deref()
-            && linked_with != self.config.client_id
+            && !linked_with.eq_ignore_ascii_case(&self.config.client_id)
         {
             tracing::warn!(account = %record.key, linked_with, configured = %self.config.client_id, "client_id differs from the one the account was linked with");
             let detail = ErrorDetail { code: "client_id_changed".into(), ..ErrorDetail::default() };
