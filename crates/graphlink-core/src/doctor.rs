@@ -25,6 +25,8 @@ use crate::state::{ErrorDetail, LinkState};
 use crate::tls::{self, TlsReport};
 use crate::token_store::TokenStore;
 
+mod attention;
+
 /// Largest clock difference that sign-in tolerates without trouble; ID
 /// tokens are checked with five minutes of leeway.
 const MAX_SKEW_SECS: i64 = 300;
@@ -41,13 +43,20 @@ pub struct Report {
     pub endpoints: Vec<EndpointCheck>,
     pub clock: Option<ClockCheck>,
     pub accounts: Vec<AccountCheck>,
+    /// The error that kept the accounts file from being read, with the fix.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub accounts_error: Option<String>,
+    /// Every finding that needs someone to act, with its fix; empty when
+    /// nothing does.
+    pub attention: Vec<String>,
 }
 
 /// One setting, its value and where it came from.
 #[derive(Debug, Clone, Serialize)]
 pub struct ConfigEntry {
     pub key: &'static str,
-    pub value: String,
+    /// The value in effect; `None` for a setting without one.
+    pub value: Option<String>,
     pub source: String,
     pub locked: bool,
     /// Overrides that the managed file's lock made Graphlink ignore.
@@ -111,10 +120,7 @@ impl Report {
     /// True when nothing in the report needs attention.
     #[must_use]
     pub fn healthy(&self) -> bool {
-        self.keyring.ok
-            && self.managed_file.as_ref().is_none_or(ManagedFileCheck::ok)
-            && self.endpoints.iter().all(|endpoint| endpoint.reachable && endpoint.tls.as_ref().is_none_or(|tls| tls.verified))
-            && self.clock.as_ref().is_none_or(|clock| clock.ok)
+        self.attention.is_empty()
     }
 
     /// Renders the report for a terminal or a support ticket.
@@ -123,7 +129,7 @@ impl Report {
         let mut out = String::from("Configuration\n");
         for entry in &self.config {
             let locked = if entry.locked { ", locked" } else { "" };
-            out.push_str(&format!("  {} = {}  ({}{locked})\n", entry.key, entry.value, entry.source));
+            out.push_str(&format!("  {} = {}  ({}{locked})\n", entry.key, entry.value.as_deref().unwrap_or("(not set)"), entry.source));
             for ignored in &entry.ignored {
                 out.push_str(&format!("    ignored because locked: {ignored}\n"));
             }
@@ -181,7 +187,9 @@ impl Report {
         }
 
         out.push_str("\nAccounts\n");
-        if self.accounts.is_empty() {
+        if let Some(error) = &self.accounts_error {
+            out.push_str(&format!("  UNREADABLE: {error}\n"));
+        } else if self.accounts.is_empty() {
             out.push_str("  none linked\n");
         }
         for account in &self.accounts {
@@ -193,6 +201,15 @@ impl Report {
                 let correlation = error.correlation_id.as_deref().map(|id| format!(", correlation ID {id}")).unwrap_or_default();
                 let trace = error.trace_id.as_deref().map(|id| format!(", trace ID {id}")).unwrap_or_default();
                 out.push_str(&format!("    last error: {}{aadsts}{correlation}{trace}\n", error.code));
+            }
+        }
+
+        if self.attention.is_empty() {
+            out.push_str("\nNothing needs attention.\n");
+        } else {
+            out.push_str("\nNeeds attention\n");
+            for finding in &self.attention {
+                out.push_str(&format!("  - {finding}\n"));
             }
         }
         out
@@ -223,8 +240,8 @@ pub async fn run(loaded: &Loaded, managed: &Path, tokens: &TokenStore, accounts:
         Some(ClockCheck { server, skew_secs, ok: skew_secs.abs() <= MAX_SKEW_SECS })
     });
 
-    let accounts = match accounts.load() {
-        Ok(records) => records
+    let (accounts, accounts_error) = match accounts.load() {
+        Ok(records) => (records
             .into_iter()
             .map(|record| AccountCheck {
                 account: record.key,
@@ -233,14 +250,26 @@ pub async fn run(loaded: &Loaded, managed: &Path, tokens: &TokenStore, accounts:
                 last_checked: record.last_check.as_ref().map(|last| last.checked_at),
                 last_error: record.last_check.and_then(|last| last.error),
             })
-            .collect(),
+            .collect(), None),
         Err(error) => {
             tracing::warn!(%error, "doctor: could not read the accounts");
-            Vec::new()
+            (Vec::new(), Some(error.to_string()))
         }
     };
 
-    Report { config, managed_file, keyring, proxy_variables: proxy::variables(|name| std::env::var(name).ok()), endpoints, clock, accounts }
+    let mut report = Report {
+        config,
+        managed_file,
+        keyring,
+        proxy_variables: proxy::variables(|name| std::env::var(name).ok()),
+        endpoints,
+        clock,
+        accounts,
+        accounts_error,
+        attention: Vec::new(),
+    };
+    report.attention = attention::findings(&report);
+    report
 }
 
 fn config_entries(loaded: &Loaded) -> Vec<ConfigEntry> {
@@ -250,13 +279,13 @@ fn config_entries(loaded: &Loaded) -> Vec<ConfigEntry> {
         .iter()
         .map(|source| {
             let value = match source.key {
-                "client_id" if config.client_id.is_empty() => "(not set)".to_owned(),
-                "client_id" => config.client_id.clone(),
-                "authority" => config.authority.to_string(),
-                "graph_url" => config.graph_url.to_string(),
-                "scopes" => config.scopes.join(" "),
-                "check_interval" => format!("{} s", config.check_interval.as_secs()),
-                _ => String::new(),
+                "client_id" if config.client_id.is_empty() => None,
+                "client_id" => Some(config.client_id.clone()),
+                "authority" => Some(config.authority.to_string()),
+                "graph_url" => Some(config.graph_url.to_string()),
+                "scopes" => Some(config.scopes.join(" ")),
+                "check_interval" => Some(format!("{} s", config.check_interval.as_secs())),
+                _ => None,
             };
             let ignored = source
                 .ignored

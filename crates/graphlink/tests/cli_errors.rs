@@ -110,3 +110,69 @@ async fn disconnect_without_name_keeps_several() {
     assert!(output.status.success(), "{}", describe(&output));
     assert_eq!(env.keyring_secret(), None);
 }
+
+/// Runs `graphlink doctor --json` with each variable set, or removed when its
+/// value is `None`, and returns the exit code and the findings.
+async fn doctor_findings(env: &TestEnv, vars: &[(&str, Option<String>)]) -> (Option<i32>, Vec<String>) {
+    let mut command = env.command(&["doctor", "--json"]);
+    for (name, value) in vars {
+        match value {
+            Some(value) => command.env(name, value),
+            None => command.env_remove(name),
+        };
+    }
+    let output = tokio::task::spawn_blocking(move || command.output().expect("runs")).await.expect("join");
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap_or_else(|_| panic!("{}", describe(&output)));
+    let findings = report["attention"].as_array().expect("attention list").iter().map(|item| item.as_str().expect("text").to_owned()).collect();
+    (output.status.code(), findings)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn doctor_flags_broken_setups() {
+    let env = TestEnv::start().await;
+    let base = env.base_url();
+    let cases = [
+        (("GRAPHLINK_AUTHORITY", Some(format!("{base}/wrongtenant"))), "check authority (from environment variable GRAPHLINK_AUTHORITY)"),
+        (("GRAPHLINK_GRAPH_URL", Some(format!("{base}/v9"))), "check graph_url (from environment variable GRAPHLINK_GRAPH_URL)"),
+        (("GRAPHLINK_CLIENT_ID", None), "client_id is not set"),
+    ];
+    for (var, expected) in cases {
+        let (code, findings) = doctor_findings(&env, std::slice::from_ref(&var)).await;
+        assert_eq!(code, Some(1), "{var:?}: {findings:?}");
+        assert!(findings.iter().any(|finding| finding.contains(expected)), "{var:?}: {findings:?}");
+    }
+
+    let accounts_file = env.data_dir().join("graphlink/accounts.json");
+    std::fs::create_dir_all(accounts_file.parent().expect("parent")).expect("data dir");
+    std::fs::write(&accounts_file, "{\"version\":1,\"accounts\":[").expect("damage");
+    let (code, findings) = doctor_findings(&env, &[]).await;
+    assert_eq!(code, Some(1), "{findings:?}");
+    assert!(findings.iter().any(|finding| finding.contains("accounts.json is damaged")), "{findings:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn connect_without_browser_prints_address() {
+    let env = TestEnv::start().await;
+    let mut command = env.command(&["connect", "--timeout", "2"]);
+    command.env("BROWSER", "/nonexistent/browser");
+    let output = tokio::task::spawn_blocking(move || command.output().expect("runs")).await.expect("join");
+
+    assert_eq!(output.status.code(), Some(1), "{}", describe(&output));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("could not open a browser (/nonexistent/browser"), "{stderr}");
+    assert!(stderr.contains(&format!("  {}/organizations/oauth2/v2.0/authorize?", env.base_url())), "{stderr}");
+    assert!(stderr.contains("graphlink connect --device-code"), "{stderr}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn login_hint_only_for_new_browser_sign_in() {
+    let env = TestEnv::start().await;
+    for other in [&["--account", "adele"][..], &["--device-code"]] {
+        let mut args = vec!["connect", "--login-hint", "adele@contoso.example"];
+        args.extend_from_slice(other);
+        let output = env.run(&args).await;
+        assert_eq!(output.status.code(), Some(2), "{}", describe(&output));
+        assert!(String::from_utf8_lossy(&output.stderr).contains("cannot be used with"), "{}", describe(&output));
+    }
+    assert_eq!(env.state.stats().authorize_requests, 0);
+}

@@ -121,6 +121,7 @@ async fn reconnect_as_other_user_rejected() {
     assert!(text.contains(&format!("You signed in as {}", other.username)), "{text}");
     assert!(text.contains(&format!("this reconnect is for {}", env.user.username)), "{text}");
     assert!(text.contains("Nothing was changed"), "{text}");
+    assert!(text.contains("Sign-in failed; the account stays connected"), "{text}");
     assert_eq!(env.keyring_secret(), Some(before), "the original keyring entry is untouched");
     assert_eq!(std::fs::read_to_string(&accounts_file).expect("accounts file"), accounts_before);
     let other_token = env.state.latest_refresh_token(&other.username).expect("the other user got tokens");
@@ -355,6 +356,7 @@ async fn doctor_reports_without_secrets() {
     assert!(report["clock"]["skew_secs"].as_i64().is_some_and(|skew| skew.abs() <= 5), "{report}");
     assert_eq!(report["accounts"][0]["state"], "connected", "{report}");
     assert!(report["proxy_variables"].to_string().contains("127.0.0.1:9"), "{report}");
+    assert_eq!(report["attention"], serde_json::json!([]), "{report}");
     assert_eq!(output.status.code(), Some(0), "{}", describe(&output));
 
     let output = env.run(&["doctor"]).await;
