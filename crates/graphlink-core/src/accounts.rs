@@ -79,6 +79,12 @@ struct AccountsFile {
     accounts: Vec<AccountRecord>,
 }
 
+/// The format version alone, read before the rest of the file.
+#[derive(Deserialize)]
+struct FileVersion {
+    version: u32,
+}
+
 /// A problem with the metadata file. The file is never overwritten after a
 /// failed read, so a damaged file loses nothing.
 #[derive(Debug, thiserror::Error)]
@@ -87,6 +93,9 @@ pub enum AccountsError {
     Read { path: PathBuf, source: std::io::Error },
     #[error("{path} is damaged ({detail}); move it aside and reconnect, or restore it from a backup")]
     Damaged { path: PathBuf, detail: String },
+    /// The file is intact but newer than this build reads; moving it aside would lose its accounts.
+    #[error("{path} was written by a newer Graphlink (format {version}, this one reads up to {FILE_VERSION}); update Graphlink, and keep the file")]
+    Newer { path: PathBuf, version: u32 },
     #[error("cannot write {path}: {source}")]
     Write { path: PathBuf, source: std::io::Error },
 }
@@ -119,14 +128,13 @@ impl AccountStore {
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
             Err(source) => return Err(AccountsError::Read { path: self.path.clone(), source }),
         };
-        let file: AccountsFile = serde_json::from_str(&text)
-            .map_err(|error| AccountsError::Damaged { path: self.path.clone(), detail: error.to_string() })?;
-        if file.version > FILE_VERSION {
-            return Err(AccountsError::Damaged {
-                path: self.path.clone(),
-                detail: format!("written by a newer Graphlink (format {}); update Graphlink", file.version),
-            });
+        let damaged = |error: serde_json::Error| AccountsError::Damaged { path: self.path.clone(), detail: error.to_string() };
+        // The version comes first, because a newer format may not parse as this one.
+        let version: FileVersion = serde_json::from_str(&text).map_err(damaged)?;
+        if version.version > FILE_VERSION {
+            return Err(AccountsError::Newer { path: self.path.clone(), version: version.version });
         }
+        let file: AccountsFile = serde_json::from_str(&text).map_err(damaged)?;
         Ok(file.accounts)
     }
 
@@ -224,5 +232,19 @@ mod tests {
         let error = store.update(|accounts| accounts.clear()).expect_err("damaged");
         assert!(error.to_string().contains("accounts.json is damaged"), "{error}");
         assert_eq!(std::fs::read_to_string(&path).expect("read"), "{ not json");
+    }
+
+    #[test]
+    fn newer_file_is_kept_not_called_damaged() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("accounts.json");
+        let text = r#"{"version":2,"accounts":{"renamed":[]}}"#;
+        std::fs::write(&path, text).expect("write");
+        let store = AccountStore::new(path.clone());
+        let error = store.update(|accounts| accounts.clear()).expect_err("newer");
+        let message = error.to_string();
+        assert!(message.contains("written by a newer Graphlink (format 2, this one reads up to 1)"), "{message}");
+        assert!(!message.contains("move it aside"), "{message}");
+        assert_eq!(std::fs::read_to_string(&path).expect("read"), text);
     }
 }

@@ -98,8 +98,14 @@ impl ItRequest {
                  Graphlink signed in as {who}, but Microsoft Graph cannot reach the mailbox, and only an administrator of our Microsoft 365 tenant can fix it. {EWS_CONTEXT}\n\n"
             )
         } else {
+            // Only an admin consent is an approval; a policy block or a changed setting is not.
+            let subject = if self.admin_consent_url.is_some() {
+                "Please approve Graphlink for Microsoft 365 (Microsoft Graph)"
+            } else {
+                "Graphlink is blocked from Microsoft 365 (Microsoft Graph)"
+            };
             format!(
-                "Subject: Please approve Graphlink for Microsoft 365 (Microsoft Graph)\n\nHello,\n\n\
+                "Subject: {subject}\n\nHello,\n\n\
                  Graphlink could not link {who} to Microsoft Graph, and only an administrator of our Microsoft 365 tenant can fix it. {EWS_CONTEXT}\n\n"
             )
         }
@@ -238,6 +244,7 @@ mod tests {
         assert!(!request.text.contains("adminconsent"), "{}", request.text);
         assert!(request.text.contains("sign-in logs"), "{}", request.text);
         assert!(request.text.contains("my Microsoft 365 account"), "{}", request.text);
+        assert!(request.text.starts_with("Subject: Graphlink is blocked from Microsoft 365 (Microsoft Graph)\n"), "{}", request.text);
     }
 
     #[test]

@@ -146,13 +146,20 @@ pub async fn connect(context: &Context, request: ConnectRequest) -> anyhow::Resu
 pub fn show_sign_in_page(url: &str, browser_error: Option<&str>) {
     match browser_error {
         None => eprintln!("If no sign-in page appeared, open this address in your browser:\n\n  {url}\n\nWaiting for you to finish signing in (press Ctrl+C to cancel)."),
-        Some(error) => eprintln!("{error}:\n\n  {url}\n"),
+        Some(error) => eprintln!(
+            "{error}:\n\n  {url}\n\nWaiting for you to finish signing in (press Ctrl+C to cancel). Without a browser on this computer, sign in on another device with `graphlink connect --device-code`."
+        ),
     }
 }
 
 /// Prints a failed connect, with the request for IT when only IT can fix it.
 pub fn show_connect_failure(state: LinkState, message: &str, it_request: Option<&str>) {
-    eprintln!("Not connected ({state}): {message}");
+    // A failed reconnect leaves a working account as it was.
+    if state == LinkState::Connected {
+        eprintln!("Sign-in failed; the account stays connected: {message}");
+    } else {
+        eprintln!("Not connected ({state}): {message}");
+    }
     if let Some(text) = it_request {
         eprintln!("\nSend this request to your IT department (also shown by `graphlink status --it-request`):\n\n{text}");
     }

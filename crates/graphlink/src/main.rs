@@ -34,8 +34,9 @@ enum Command {
         /// Seconds to wait for the sign-in (browser or device code) before giving up.
         #[arg(long, default_value_t = 300, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..))]
         timeout: u64,
-        /// Username to pre-fill on the sign-in page.
-        #[arg(long, value_name = "USERNAME")]
+        /// Username to pre-fill on the sign-in page. A reconnect fills in the
+        /// account's own, and a device code sign-in has no page to fill.
+        #[arg(long, value_name = "USERNAME", conflicts_with_all = ["account", "device_code"])]
         login_hint: Option<String>,
         /// Reconnect this linked account (key or username): only a sign-in as
         /// that same user is accepted.

@@ -151,8 +151,15 @@ pub enum DisconnectError {
     NotFound(String),
     #[error(transparent)]
     Accounts(#[from] AccountsError),
-    #[error("{0}; the account was kept so its keyring entry can be removed later")]
-    Keyring(#[from] KeyringError),
+    /// The keyring error is part of the message and not its source, so it is printed once.
+    #[error("{0}; no account was removed without its keyring entry, so run the disconnect again once the keyring works")]
+    Keyring(KeyringError),
+}
+
+impl From<KeyringError> for DisconnectError {
+    fn from(error: KeyringError) -> Self {
+        Self::Keyring(error)
+    }
 }
 
 /// Builds the status of an account from its stored record.
