@@ -211,7 +211,17 @@ fn parse_user_layer(text: &str, path: &Path, locked: &[&'static str]) -> Result<
 fn syntax_error(text: &str, origin: &Origin, error: &toml::de::Error) -> ConfigError {
     let line = error.span().map(|span| line_of_offset(text, span.start));
     let problem = error.message().trim().to_owned();
-    ConfigError::new(origin.clone(), "(syntax)", problem, "correct the TOML syntax at that line").at_line(line)
+    // Naming the setting on that line helps more than the word "syntax".
+    let key = line.and_then(|line| text.lines().nth(line - 1)).and_then(key_of_line).unwrap_or("(syntax)");
+    ConfigError::new(origin.clone(), key, problem, "correct the TOML syntax at that line").at_line(line)
+}
+
+/// Returns the bare key a `key = value` line sets.
+fn key_of_line(line: &str) -> Option<&str> {
+    let (key, _) = line.split_once('=')?;
+    let key = key.trim();
+    let bare = !key.is_empty() && key.bytes().all(|byte| byte.is_ascii_alphanumeric() || byte == b'_' || byte == b'-');
+    bare.then_some(key)
 }
 
 fn parse_table(table: toml::Table, text: &str, origin: &Origin) -> Result<Layer, ConfigError> {
@@ -634,12 +644,17 @@ fn line_of_offset(text: &str, offset: usize) -> usize {
     text.get(..offset).map_or(1, |before| before.matches('\n').count() + 1)
 }
 
+/// Returns the line that sets `key`, or opens it as a `[key]` table.
 fn line_of_key(text: &str, key: &str) -> Option<usize> {
     text.lines().position(|line| {
         let trimmed = line.trim_start();
-        trimmed
-            .strip_prefix(key)
-            .is_some_and(|rest| rest.trim_start().starts_with('='))
+        let sets = trimmed.strip_prefix(key).is_some_and(|rest| rest.trim_start().starts_with('='));
+        let opens = trimmed
+            .strip_prefix('[')
+            .map(|rest| rest.trim_start_matches('[').trim_start())
+            .and_then(|rest| rest.strip_prefix(key))
+            .is_some_and(|rest| rest.trim_start().starts_with([']', '.']));
+        sets || opens
     }).map(|index| index + 1)
 }
 

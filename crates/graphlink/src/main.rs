@@ -104,13 +104,34 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let json = matches!(cli.command, Some(Command::Status { json: true, .. } | Command::Doctor { json: true }));
     match runtime.block_on(run(cli)) {
         Ok(code) => code,
         Err(error) => {
             eprintln!("graphlink: {error:#}");
+            // A script that asked for JSON still gets JSON to parse.
+            if json {
+                output::outln!("{}", failure_json(&error));
+            }
             ExitCode::from(2)
         }
     }
+}
+
+/// Describes a command that could not run, for `--json` output: the message,
+/// and for invalid configuration its source, line, setting and fix.
+fn failure_json(error: &anyhow::Error) -> serde_json::Value {
+    let mut value = serde_json::json!({ "error": { "message": format!("{error:#}") } });
+    if let Some(config) = error.downcast_ref::<graphlink_core::config::ConfigError>() {
+        value["error"]["configuration"] = serde_json::json!({
+            "source": config.origin.to_string(),
+            "line": config.line,
+            "key": config.key,
+            "problem": config.problem,
+            "fix": config.fix,
+        });
+    }
+    value
 }
 
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {

@@ -27,7 +27,7 @@ async fn client_id_not_guid_stops_commands() {
     // The DEMO_CLIENT_ID with its last digit missing.
     let short = &graphlink_sim::DEMO_CLIENT_ID[..35];
     for value in ["xyz", short] {
-        for args in [&["connect", "--timeout", "5"][..], &["status"], &["doctor"], &["doctor", "--json"]] {
+        for args in [&["connect", "--timeout", "5"][..], &["status"], &["status", "--json"], &["doctor"], &["doctor", "--json"]] {
             let mut command = env.command(args);
             command.env("GRAPHLINK_CLIENT_ID", value);
             let output = tokio::task::spawn_blocking(move || command.output().expect("runs")).await.expect("join");
@@ -37,6 +37,13 @@ async fn client_id_not_guid_stops_commands() {
             assert!(stderr.contains("environment variable GRAPHLINK_CLIENT_ID"), "{context}");
             assert!(stderr.contains(&format!("`client_id` is {value:?}, which is not a GUID")), "{context}");
             assert!(stderr.contains(CLIENT_ID_FIX), "{context}");
+            if args.contains(&"--json") {
+                let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap_or_else(|_| panic!("no JSON: {context}"));
+                let configuration = &report["error"]["configuration"];
+                assert_eq!(configuration["key"], "client_id", "{context}");
+                assert_eq!(configuration["source"], "environment variable GRAPHLINK_CLIENT_ID", "{context}");
+                assert!(configuration["fix"].as_str().is_some_and(|fix| fix.contains(CLIENT_ID_FIX)), "{context}");
+            }
         }
     }
     assert_eq!(env.state.stats().authorize_requests, 0, "no sign-in page may open with an invalid client ID");

@@ -15,7 +15,7 @@ struct Damage {
 }
 
 const DAMAGES: [Damage; 4] = [
-    Damage { text: "check_interval = 300\nscopes = [\"offline_access\", \"User.Read\"\n", line: 2, key: "(syntax)", fix: "correct the TOML syntax" },
+    Damage { text: "check_interval = 300\nscopes = [\"offline_access\", \"User.Read\"\n", line: 2, key: "scopes", fix: "correct the TOML syntax" },
     Damage { text: "check_interval = 300\ncolour = \"blue\"\n", line: 2, key: "colour", fix: "remove it or use one of: client_id, authority" },
     Damage { text: "\n\ncheck_interval = \"often\"\n", line: 3, key: "check_interval", fix: "check_interval = 300" },
     Damage { text: "# managed by hand\nscopes = \"openid profile User.Read Mail.Read Calendars.Read\"\n", line: 2, key: "scopes", fix: "add offline_access" },

@@ -326,3 +326,12 @@ fn url_with_credentials_rejected_unprinted() {
     assert_eq!(error.key, "authority");
     assert!(!error.to_string().contains("Secret1"), "{error}");
 }
+
+#[test]
+fn syntax_error_names_key_and_table_its_line() {
+    let error = parse("check_interval = 300\nclient_id = \n").expect_err("no value");
+    assert_eq!((error.key.as_str(), error.line), ("client_id", Some(2)));
+
+    let error = parse("check_interval = 300\n\n[section]\nname = 1\n").expect_err("unknown table");
+    assert_eq!((error.key.as_str(), error.line), ("section", Some(3)));
+}
