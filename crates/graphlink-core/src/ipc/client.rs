@@ -111,10 +111,13 @@ async fn send(endpoint: &Endpoint, request: &Request) -> Result<Connection, IpcE
     Ok(Connection { lines: BufReader::new(reader).lines(), _writer: writer })
 }
 
+/// What to do when the running tray stops answering: a new tray answers again.
+const RESTART: &str = "if it happens again, choose Quit in Graphlink's tray menu and start Graphlink again";
+
 fn broken(error: std::io::Error) -> IpcError {
-    IpcError::new(ErrorCode::Unavailable, format!("the connection to Graphlink broke: {error}"))
+    IpcError::new(ErrorCode::Unavailable, format!("the connection to Graphlink broke ({error}); {RESTART}"))
 }
 
 fn closed_early() -> IpcError {
-    IpcError::new(ErrorCode::Unavailable, "Graphlink closed the connection without replying.")
+    IpcError::new(ErrorCode::Unavailable, format!("Graphlink closed the connection without replying; {RESTART}"))
 }
