@@ -121,7 +121,6 @@ pub async fn connect(context: &Context, request: ConnectRequest) -> anyhow::Resu
         }
     } else {
         let options = ConnectOptions { timeout: Duration::from_secs(request.timeout_secs), login_hint: request.login_hint, ..ConnectOptions::default() };
-        eprintln!("Opening the Microsoft sign-in page in your browser…");
         let on_open = |url: &url::Url, opened: Result<_, graphlink_core::browser::BrowserError>| {
             show_sign_in_page(url.as_str(), opened.err().map(|error| error.to_string()).as_deref());
         };
@@ -143,9 +142,13 @@ pub async fn connect(context: &Context, request: ConnectRequest) -> anyhow::Resu
 }
 
 /// Prints where to sign in, because a browser can start and still show nothing.
+/// It runs once the keyring and the account list were checked, so nothing
+/// mentions a browser for a sign-in that cannot be kept.
 pub fn show_sign_in_page(url: &str, browser_error: Option<&str>) {
     match browser_error {
-        None => eprintln!("If no sign-in page appeared, open this address in your browser:\n\n  {url}\n\nWaiting for you to finish signing in (press Ctrl+C to cancel)."),
+        None => eprintln!(
+            "Opened the Microsoft sign-in page in your browser. If no sign-in page appeared, open this address in your browser:\n\n  {url}\n\nWaiting for you to finish signing in (press Ctrl+C to cancel)."
+        ),
         Some(error) => eprintln!(
             "{error}:\n\n  {url}\n\nWaiting for you to finish signing in (press Ctrl+C to cancel). Without a browser on this computer, sign in on another device with `graphlink connect --device-code`."
         ),

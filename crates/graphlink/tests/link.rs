@@ -124,6 +124,7 @@ async fn missing_secret_service_stops_before_browser() {
     assert!(stderr.contains("keyring_unavailable"), "{stderr}");
     assert!(stderr.contains("Unlock the keyring (or install one), then connect again."), "nothing retries a connect: {stderr}");
     assert!(!stderr.contains("by itself"), "nothing retries a connect: {stderr}");
+    assert!(!stderr.contains("browser"), "no browser is mentioned for a sign-in that cannot be kept: {stderr}");
     assert_eq!(env.state.stats().authorize_requests, 0, "the browser must not open");
     assert_eq!(env.state.stats().token_requests, 0);
     assert!(!env.data_dir().join("graphlink/accounts.json").exists(), "no account may be recorded");
