@@ -211,8 +211,17 @@ function primaryAction(status: AccountStatus, view: ViewState, handlers: Handler
         button("Use a code instead", "reconnect_with_code", () => handlers.connectWithCode(status.account), "link", view.signingIn !== null),
       );
     }
-    case "ask_admin":
-      return button("Copy request for IT", "copy_it_request", () => handlers.copyItRequest(status.account), "primary");
+    // When IT allows user consent instead of granting it, only a new sign-in
+    // picks that up, so the rep can reconnect once IT reports it done.
+    case "ask_admin": {
+      const waiting = view.signingIn === status.account;
+      return h(
+        "div",
+        { class: "actions" },
+        button("Copy request for IT", "copy_it_request", () => handlers.copyItRequest(status.account), "primary"),
+        button(waiting ? "Waiting for the sign-in…" : "Reconnect after IT approved", "reconnect", () => handlers.reconnect(status.account), "link", view.signingIn !== null),
+      );
+    }
     // Only IT can fix the setting, so the card offers the request for them.
     case "fix_configuration":
       return status.state === "admin_needed" ? button("Copy request for IT", "copy_it_request", () => handlers.copyItRequest(status.account), "primary") : null;
@@ -232,7 +241,7 @@ function unavailable(message: string): HTMLElement {
     "section",
     { class: "unavailable", "data-state": "unavailable" },
     h("h2", {}, "Graphlink is not running"),
-    h("p", {}, message),
+    message !== "Graphlink is not running." && h("p", {}, message),
     h("p", {}, "Start Graphlink from your applications menu; this window reconnects by itself."),
   );
 }

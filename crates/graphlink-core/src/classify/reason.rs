@@ -74,7 +74,7 @@ impl Reason {
             Self::NotPublicClient => "Graphlink's app registration does not allow public client flows. IT must enable \"Allow public client flows\" on it.",
             Self::AppNotUsable => "Graphlink's app registration is not available in your organisation. IT must add or enable it.",
             Self::ScopesInvalid => "Graphlink asked for permissions that its app registration does not offer. IT must correct the scopes setting or the app registration.",
-            Self::ConsentNotGranted => "Graphlink was not given access to your mailbox. If you saw \"Need admin approval\", your IT department must approve Graphlink: send them the request below. If you cancelled, connect again and accept.",
+            Self::ConsentNotGranted => "Graphlink was not given access to your mailbox. If you saw \"Need admin approval\", your IT department must approve Graphlink: send them the request for IT. If you cancelled, connect again and accept.",
             Self::UserNotInTenant => "This account does not belong to the organisation Graphlink is set up for. Sign in with your work account, or ask IT.",
             Self::KeyringUnavailable => "The system keyring cannot be used, so Graphlink cannot keep your sign-in. Unlock the keyring (or install one), and Graphlink will continue by itself.",
             Self::CapabilityDenied => "Graphlink is not allowed to read part of your mailbox. Reconnect and accept the permissions; if that does not help, ask IT.",

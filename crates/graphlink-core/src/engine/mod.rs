@@ -238,7 +238,7 @@ impl Engine {
     fn make_all_due(&mut self) {
         let now = self.clock.now();
         for tracked in self.tracked.values_mut() {
-            tracked.schedule.next_check = now;
+            tracked.schedule.make_due(now);
         }
     }
 

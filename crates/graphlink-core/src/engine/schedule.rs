@@ -19,13 +19,21 @@ pub struct Schedule {
     pub next_check: SystemTime,
     /// Consecutive transient failures, for backoff.
     pub failures: u32,
+    /// The end of the server's last `Retry-After`; no check starts sooner,
+    /// not even one the user asks for.
+    pub not_before: Option<SystemTime>,
 }
 
 impl Schedule {
     /// Returns a schedule that is due at once.
     #[must_use]
     pub const fn due_at(now: SystemTime) -> Self {
-        Self { next_check: now, failures: 0 }
+        Self { next_check: now, failures: 0, not_before: None }
+    }
+
+    /// Makes the account due now, or when the server's `Retry-After` ends.
+    pub fn make_due(&mut self, now: SystemTime) {
+        self.next_check = self.not_before.map_or(now, |not_before| not_before.max(now));
     }
 
     #[must_use]
@@ -36,6 +44,7 @@ impl Schedule {
     /// Plans the next check after a success or a state only a person can fix.
     pub fn after_settled(&mut self, now: SystemTime, interval: Duration, jitter: f64) {
         self.failures = 0;
+        self.not_before = None;
         self.next_check = now + with_jitter(interval, jitter);
     }
 
@@ -47,6 +56,7 @@ impl Schedule {
         let backoff = BACKOFF_BASE.saturating_mul(1 << exponent).min(interval);
         let wait = with_jitter(backoff, jitter).max(retry_after.unwrap_or_default());
         self.next_check = now + wait;
+        self.not_before = retry_after.map(|retry_after| now + retry_after);
     }
 }
 
@@ -105,6 +115,20 @@ mod tests {
         let mut schedule = Schedule::due_at(epoch());
         schedule.after_transient(epoch(), INTERVAL, Some(Duration::from_secs(120)), 0.5);
         assert_eq!(schedule.next_check, epoch() + Duration::from_secs(120));
+    }
+
+    #[test]
+    fn check_now_waits_for_retry_after() {
+        let mut schedule = Schedule::due_at(epoch());
+        schedule.after_transient(epoch(), INTERVAL, Some(Duration::from_secs(60)), 0.5);
+        schedule.make_due(epoch() + Duration::from_secs(10));
+        assert_eq!(schedule.next_check, epoch() + Duration::from_secs(60));
+        schedule.make_due(epoch() + Duration::from_secs(70));
+        assert_eq!(schedule.next_check, epoch() + Duration::from_secs(70));
+
+        schedule.after_settled(epoch() + Duration::from_secs(70), INTERVAL, 0.5);
+        schedule.make_due(epoch() + Duration::from_secs(80));
+        assert_eq!(schedule.next_check, epoch() + Duration::from_secs(80), "a success ends the wait");
     }
 
     #[test]

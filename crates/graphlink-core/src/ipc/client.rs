@@ -111,7 +111,7 @@ async fn send(endpoint: &Endpoint, request: &Request) -> Result<Connection, IpcE
     Ok(Connection { lines: BufReader::new(reader).lines(), _writer: writer })
 }
 
-/// What to do when the running tray stops answering: a new tray answers again.
+/// The fix for a running tray that stopped responding: a new tray responds again.
 const RESTART: &str = "if it happens again, choose Quit in Graphlink's tray menu and start Graphlink again";
 
 fn broken(error: std::io::Error) -> IpcError {

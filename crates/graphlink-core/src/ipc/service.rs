@@ -68,6 +68,12 @@ impl<H: ShellHooks> EngineService<H> {
         &self.link
     }
 
+    /// Returns the shell's hooks, for the shell's own use of them.
+    #[must_use]
+    pub fn hooks(&self) -> &H {
+        &self.hooks
+    }
+
     /// Links a new account, or signs a known one in again, through the
     /// browser. The sign-in page's address goes to `progress`.
     pub async fn connect(&self, account: Option<&str>, login_hint: Option<String>, progress: &Progress) -> Event {

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use graphlink_core::engine::EngineEvent;
-use graphlink_core::ipc::{ConnectOutcome, Event as IpcEvent, Request, Service as _};
+use graphlink_core::ipc::{ConnectOutcome, EngineService, Event as IpcEvent, Request, Service as _};
 use graphlink_core::state::AccountStatus;
 use tao::event::{Event, StartCause};
 use tao::event_loop::{ControlFlow, EventLoopBuilder, EventLoopProxy};
@@ -14,8 +14,10 @@ use tokio::runtime::Runtime;
 use tray_icon::menu::{CheckMenuItem, IsMenuItem, Menu, MenuEvent, MenuItem, PredefinedMenuItem, Submenu};
 use tray_icon::{Icon, TrayIcon, TrayIconBuilder};
 
+use super::hooks::TrayHooks;
 use super::menu::{self, Entry, MenuAction};
-use super::{Tray, autostart, look, notifier};
+use super::notifier::{self, Notifier};
+use super::{Tray, autostart, look};
 
 /// Events sent to the main thread.
 #[derive(Debug)]
@@ -35,7 +37,11 @@ pub fn run(runtime: &Runtime, tray: Box<Tray>) -> ExitCode {
         let _ = menu_proxy.send_event(TrayEvent::Menu(event.id.0));
     }));
     runtime.spawn(forward_statuses(tray.service.engine().watch(), proxy.clone()));
-    runtime.spawn(show_notifications(tray.service.subscribe()));
+    let notifier = {
+        let (runtime, service) = (runtime.handle().clone(), Arc::clone(&tray.service));
+        Notifier::new(move |request| drop(runtime.spawn(carry_out(Arc::clone(&service), request))))
+    };
+    runtime.spawn(show_notifications(tray.service.subscribe(), Arc::clone(&notifier)));
     runtime.spawn(quit_on_signal(proxy));
 
     let demo = tray.demo.is_some();
@@ -64,6 +70,7 @@ pub fn run(runtime: &Runtime, tray: Box<Tray>) -> ExitCode {
                 }
             }
             Event::UserEvent(TrayEvent::Statuses(latest)) => {
+                tray.service.hooks().window.reap();
                 statuses = latest;
                 refresh(icon.as_ref(), &statuses, start_at_login, demo);
             }
@@ -89,6 +96,8 @@ pub fn run(runtime: &Runtime, tray: Box<Tray>) -> ExitCode {
     });
 
     tracing::info!("tray stopping");
+    runtime.block_on(notifier.close_all());
+    tray.service.hooks().window.close();
     drop(icon);
     let Tray { service, server, demo, endpoint, log, .. } = *tray;
     drop(server);
@@ -103,30 +112,33 @@ pub fn run(runtime: &Runtime, tray: Box<Tray>) -> ExitCode {
     code
 }
 
-/// Carries out a menu request on the runtime, as if a client had sent it.
+/// Carries out a menu request on the runtime.
 fn spawn_request(runtime: &Runtime, tray: &Tray, request: Request) {
-    let service = Arc::clone(&tray.service);
+    runtime.spawn(carry_out(Arc::clone(&tray.service), request));
+}
+
+/// Carries out a request from the menu or a notification, as if a client
+/// had sent it, and shows a failure in a notification.
+async fn carry_out(service: Arc<EngineService<TrayHooks>>, request: Request) {
     let (progress, mut events) = graphlink_core::ipc::Progress::channel();
-    // No window shows a menu sign-in's progress, so a browser that did not start is told in a notification.
-    runtime.spawn(async move {
+    // No window shows such a sign-in's progress, so a notification reports a browser that did not start.
+    tokio::spawn(async move {
         while let Some(event) = events.recv().await {
             if let IpcEvent::SignInPage { url, browser_error: Some(error) } = event {
                 notifier::show_text("Graphlink could not open a browser", &format!("{error}. Open this address in your browser to sign in: {url}")).await;
             }
         }
     });
-    runtime.spawn(async move {
-        match service.call(request, progress).await {
-            IpcEvent::Error(error) => {
-                tracing::warn!(code = ?error.code, %error, "menu request failed");
-                notifier::show_text("Graphlink", &error.message).await;
-            }
-            IpcEvent::ConnectResult { outcome: ConnectOutcome::Failed { message, .. } } => {
-                notifier::show_text("Graphlink could not connect", &message).await;
-            }
-            _ => {}
+    match service.call(request, progress).await {
+        IpcEvent::Error(error) => {
+            tracing::warn!(code = ?error.code, %error, "menu request failed");
+            notifier::show_text("Graphlink", &error.message).await;
         }
-    });
+        IpcEvent::ConnectResult { outcome: ConnectOutcome::Failed { message, .. } } => {
+            notifier::show_text("Graphlink could not connect", &message).await;
+        }
+        _ => {}
+    }
 }
 
 fn build_icon(statuses: &[AccountStatus], start_at_login: bool, demo: bool) -> anyhow::Result<TrayIcon> {
@@ -201,10 +213,10 @@ async fn forward_statuses(mut statuses: tokio::sync::watch::Receiver<Vec<Account
     }
 }
 
-async fn show_notifications(mut events: tokio::sync::broadcast::Receiver<EngineEvent>) {
+async fn show_notifications(mut events: tokio::sync::broadcast::Receiver<EngineEvent>, notifier: Arc<Notifier>) {
     loop {
         match events.recv().await {
-            Ok(EngineEvent::Notify(notification)) => notifier::show(notification).await,
+            Ok(EngineEvent::Notify(notification)) => notifier.show(notification).await,
             Ok(_) => {}
             Err(tokio::sync::broadcast::error::RecvError::Lagged(missed)) => tracing::warn!(missed, "the notifier fell behind the engine"),
             Err(tokio::sync::broadcast::error::RecvError::Closed) => return,

@@ -76,8 +76,14 @@ pub fn entries(statuses: &[AccountStatus], start_at_login: bool, demo: bool) -> 
     for status in statuses {
         entries.push(Entry::Line(format!("{}: {}", status.username, state_words(status.state))));
     }
-    for status in statuses.iter().filter(|status| status.action == Action::Reconnect) {
-        entries.push(Entry::Item { label: format!("Reconnect {}…", status.username), action: MenuAction::Reconnect { account: status.account.clone() } });
+    for status in statuses {
+        // An account waiting for IT may need a new sign-in once IT has acted.
+        let label = match status.action {
+            Action::Reconnect => format!("Reconnect {}…", status.username),
+            Action::AskAdmin { .. } => format!("Reconnect {} after IT approved…", status.username),
+            _ => continue,
+        };
+        entries.push(Entry::Item { label, action: MenuAction::Reconnect { account: status.account.clone() } });
     }
     entries.push(Entry::Separator);
     entries.push(Entry::Item { label: "Connect an account…".into(), action: MenuAction::Connect });
@@ -169,6 +175,18 @@ mod tests {
         assert!(menu.contains(&Entry::Item {
             label: "Reconnect megan@contoso.example…".into(),
             action: MenuAction::Reconnect { account: "megan@contoso.example-key".into() }
+        }));
+    }
+
+    #[test]
+    fn account_waiting_for_it_can_reconnect() {
+        let statuses = [status("adele@contoso.example", LinkState::AdminNeeded, Action::AskAdmin { admin_consent_url: "https://x/adminconsent".into() })];
+
+        let menu = entries(&statuses, false, false);
+
+        assert!(menu.contains(&Entry::Item {
+            label: "Reconnect adele@contoso.example after IT approved…".into(),
+            action: MenuAction::Reconnect { account: "adele@contoso.example-key".into() }
         }));
     }
 

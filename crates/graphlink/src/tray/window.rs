@@ -46,6 +46,30 @@ impl WindowLauncher {
         *child = Some(started);
         Ok(())
     }
+
+    /// Collects the exit of a closed window, so its process does not stay
+    /// behind as a zombie until the next open.
+    pub fn reap(&self) {
+        let mut child = self.child.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if child.as_mut().is_some_and(|running| matches!(running.try_wait(), Ok(Some(_)))) {
+            *child = None;
+        }
+    }
+
+    /// Ends the window this tray started, because without the tray it has
+    /// nothing to show and no one to send its commands to.
+    pub fn close(&self) {
+        let mut child = self.child.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(mut running) = child.take()
+            && matches!(running.try_wait(), Ok(None))
+        {
+            tracing::info!(pid = running.id(), "closing the status window");
+            if let Err(error) = running.kill() {
+                tracing::warn!(%error, "could not close the status window");
+            }
+            let _ = running.wait();
+        }
+    }
 }
 
 /// Returns `graphlink-window` next to this executable, unless overridden.

@@ -8,6 +8,7 @@
 use std::fs;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::os::unix::fs::PermissionsExt;
+use std::os::unix::process::CommandExt as _;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -115,6 +116,8 @@ impl Desktop {
             .args(["--port", &self.driver_port.to_string(), "--native-port", &free_port().to_string(), "--native-driver", "/usr/bin/WebKitWebDriver"])
             .stdout(Stdio::null())
             .stderr(fs::File::create(self.dir.path().join("tauri-driver.stderr")).expect("stderr file"));
+        // A group of its own, so WebKitWebDriver, its child, ends with it.
+        command.process_group(0);
         self.driver = Some(command.spawn().expect("tauri-driver starts"));
     }
 
@@ -244,6 +247,9 @@ impl Desktop {
 
 impl Drop for Desktop {
     fn drop(&mut self) {
+        if let Some(driver) = &self.driver {
+            let _ = Command::new("kill").args(["-KILL", "--", &format!("-{}", driver.id())]).status();
+        }
         for child in [self.driver.as_mut(), self.tray.as_mut(), self.monitor.as_mut()].into_iter().flatten() {
             let _ = child.kill();
             let _ = child.wait();

@@ -104,6 +104,13 @@ async fn window_connect_revoke_reconnect() {
     window.execute(r#"document.querySelector('details[data-role="readiness"]').scrollIntoView()"#).await;
     desktop.screenshot("readiness").await;
 
+    // Once IT has acted, the card's second button signs in again.
+    desktop.state.set_faults(&username, Faults::default());
+    let again = window.wait_for(&format!(r#"li.card[data-account="{username}"] button[data-action="reconnect"]"#), STATE_TIMEOUT).await;
+    assert_eq!(window.text(&again).await, "Reconnect after IT approved");
+    window.click(&again).await;
+    window.wait_for(&card(&username, "connected"), SIGN_IN_TIMEOUT).await;
+
     // No token reached the window, the IPC stream or the log.
     let refresh_token = desktop.state.latest_refresh_token(&username).expect("the simulator issued a refresh token");
     while let Ok(Ok(Some(event))) = tokio::time::timeout(Duration::from_millis(200), subscription.next()).await {
@@ -355,6 +362,56 @@ async fn menu_connect_without_browser_notifies() {
     block_in_place(|| tray.click("Connect an account"));
 
     assert_eq!(desktop.wait_for_notifications(1, STATE_TIMEOUT).await, ["Graphlink could not open a browser"]);
+}
+
+/// Runs `dunstctl` with `args` and returns its output.
+fn dunstctl(args: &[&str]) -> String {
+    let output = std::process::Command::new("dunstctl").args(args).output().expect("dunstctl runs (install dunst)");
+    assert!(output.status.success(), "dunstctl {args:?}: {}", String::from_utf8_lossy(&output.stderr));
+    String::from_utf8_lossy(&output.stdout).trim().to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs a desktop session; `make test` runs it under Xvfb"]
+async fn notifications_act_and_give_way() {
+    // The notification server outlives each test, so earlier tests' notifications go first.
+    dunstctl(&["close-all"]);
+    let window_program = sibling("graphlink-window");
+    let mut desktop = Desktop::start_with_tray_env(&[("GRAPHLINK_WINDOW", window_program.to_str().unwrap())]).await;
+    let username = desktop.user.username.clone();
+    let tray = block_in_place(|| TrayItem::find(desktop.tray_pid()));
+    block_in_place(|| tray.click("Connect an account"));
+    block_in_place(|| tray.wait_for_item(&format!("{username}: connected"), SIGN_IN_TIMEOUT));
+
+    // Fixed from the menu: the restored notice takes the place of the request to reconnect.
+    desktop.state.revoke(&username);
+    block_in_place(|| tray.click("Check now"));
+    assert_eq!(desktop.wait_for_notifications(1, STATE_TIMEOUT).await, [format!("Reconnect {username}")]);
+    block_in_place(|| tray.click(&format!("Reconnect {username}")));
+    desktop.wait_for_notifications(2, SIGN_IN_TIMEOUT).await;
+    assert_eq!(dunstctl(&["count", "displayed"]), "1", "the request to reconnect stayed on screen after the reconnect");
+
+    // A click on the notification reconnects the account.
+    desktop.state.revoke(&username);
+    block_in_place(|| tray.click("Check now"));
+    desktop.wait_for_notifications(3, STATE_TIMEOUT).await;
+    dunstctl(&["action", "0"]);
+    let notified = desktop.wait_for_notifications(4, SIGN_IN_TIMEOUT).await;
+    assert_eq!(notified.len(), 4, "{notified:?}\n{}", desktop.tray_logs());
+    assert_eq!(notified[3], format!("{username} is connected again"), "{notified:?}");
+
+    // Quit closes the window the tray opened on first run, with its web engine.
+    let window = std::process::Command::new("pgrep").args(["-P", &desktop.tray_pid().to_string(), "-f", "graphlink-window"]).output().unwrap();
+    let window_pid = String::from_utf8_lossy(&window.stdout).trim().to_owned();
+    assert!(!window_pid.is_empty(), "the tray opened no window on first run");
+    block_in_place(|| tray.click("Quit"));
+    let status = block_in_place(|| desktop.wait_for_tray_exit());
+    assert!(status.success(), "the tray exited with {status}: {}", desktop.artifact("tray.stderr"));
+    assert!(!std::path::Path::new(&format!("/proc/{window_pid}")).exists(), "the window outlived the tray");
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let web_processes = std::process::Command::new("pgrep").args(["-f", "WebKitWebProcess|WebKitNetworkProcess"]).output().unwrap();
+    assert!(web_processes.stdout.is_empty(), "still running after Quit: {}", String::from_utf8_lossy(&web_processes.stdout));
+    assert_eq!(dunstctl(&["count", "displayed"]), "0", "a notification outlived the tray");
 }
 
 async fn wait_until(timeout: Duration, what: &str, mut done: impl FnMut() -> bool) {
