@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use graphlink_core::ipc::{Endpoint, Event, Subscription};
 use serde::Serialize;
-use tauri::{AppHandle, Emitter};
+use tauri::{AppHandle, Emitter, Manager};
 
 const EVENT_NAME: &str = "graphlink://event";
 /// Pause before subscribing again after the tray went away.
@@ -36,6 +36,10 @@ pub fn forward(app: AppHandle, endpoint: Endpoint) {
 async fn subscribe_until_closed(app: &AppHandle, endpoint: &Endpoint) -> Result<(), graphlink_core::ipc::IpcError> {
     let mut subscription = Subscription::open(endpoint).await?;
     while let Some(event) = subscription.next().await? {
+        if event == Event::ShowWindow {
+            bring_to_front(app);
+            continue;
+        }
         if let Err(error) = app.emit(EVENT_NAME, &event) {
             tracing::warn!(%error, "could not forward an event to the window");
         }
@@ -44,4 +48,13 @@ async fn subscribe_until_closed(app: &AppHandle, endpoint: &Endpoint) -> Result<
         }
     }
     Ok(())
+}
+
+/// Shows the window above the others, because the user opened Graphlink again.
+fn bring_to_front(app: &AppHandle) {
+    let Some(window) = app.get_webview_window("main") else { return };
+    let shown = window.unminimize().and_then(|()| window.show()).and_then(|()| window.set_focus());
+    if let Err(error) = shown {
+        tracing::warn!(%error, "could not bring the window to the front");
+    }
 }

@@ -17,7 +17,7 @@ use std::time::Duration;
 use graphlink_core::accounts::AccountStore;
 use graphlink_core::config::Config;
 use graphlink_core::engine::{self, clock::SystemClock};
-use graphlink_core::ipc::{self, EngineService, Endpoint, Event, IpcError, Listener, Request, ShellHooks, Subscription};
+use graphlink_core::ipc::{self, EngineService, Endpoint, Event, IpcError, Listener, Request, ShellHooks, Subscription, WindowOpened};
 use graphlink_core::link::Link;
 use graphlink_core::token_store::TokenStore;
 use graphlink_sim::{SimState, UserSpec};
@@ -27,12 +27,12 @@ use url::Url;
 
 const CANARY: &str = "CANARYipcW8v2";
 
-/// A shell without a window.
-struct NoWindow;
+/// A shell whose window is always open already.
+struct WindowAlreadyOpen;
 
-impl ShellHooks for NoWindow {
-    fn open_window(&self) -> Result<(), IpcError> {
-        Ok(())
+impl ShellHooks for WindowAlreadyOpen {
+    fn open_window(&self) -> Result<WindowOpened, IpcError> {
+        Ok(WindowOpened::AlreadyOpen)
     }
 }
 
@@ -54,7 +54,7 @@ async fn ipc_messages_carry_no_secret() {
     let tokens = TokenStore::with_store("graphlink", Duration::from_secs(5), keyring.as_store());
     let link = Arc::new(Link::new(config, tokens, AccountStore::new(dir.path().join("accounts.json"))).expect("link"));
     let engine = engine::spawn(Arc::clone(&link), Arc::new(SystemClock));
-    let service = Arc::new(EngineService::new(Arc::clone(&link), engine, NoWindow, Some(sim_browser(&user))));
+    let service = Arc::new(EngineService::new(Arc::clone(&link), engine, WindowAlreadyOpen, Some(sim_browser(&user))));
     let endpoint = Endpoint::at(dir.path().join("run/graphlink.sock"));
     let _server = ipc::serve(Listener::bind(&endpoint).await.expect("bind"), service);
 
@@ -107,6 +107,8 @@ async fn ipc_messages_carry_no_secret() {
     assert!(matches!(&reply, Event::ConnectResult { outcome: ipc::ConnectOutcome::Connected { .. } }), "{reply:?}");
     messages.lock().unwrap().extend([&code_event, &reply].map(|event| serde_json::to_string(event).expect("serialise")));
 
+    // Opening the window again brings the open one to the front.
+    assert_eq!(send(Request::OpenWindow).await, Event::Done);
     send(Request::Disconnect { account: None }).await;
     reader.abort();
 
@@ -114,6 +116,7 @@ async fn ipc_messages_carry_no_secret() {
     let events = messages.iter().filter(|message| message.contains("\"type\":\"status\"")).count();
     assert!(events >= 2, "expected status events from the checks, got:\n{}", messages.join("\n"));
     assert!(messages.iter().any(|message| message.contains("reconnect_needed")), "the revocation was not reported:\n{}", messages.join("\n"));
+    assert!(messages.iter().any(|message| message == r#"{"type":"show_window"}"#), "the subscriber was not asked to show the window:\n{}", messages.join("\n"));
     assert!(needles.len() >= 3, "expected verifiers and ID tokens from two sign-ins");
     for message in &messages {
         for needle in &needles {

@@ -16,7 +16,7 @@ pub use client::{Subscription, is_running, request, request_with_progress};
 pub use endpoint::Endpoint;
 pub use protocol::{ConnectOutcome, DemoFault, ErrorCode, Event, IpcError, Request};
 pub use server::{Progress, ServerHandle, Service, serve};
-pub use service::{EngineService, ShellHooks};
+pub use service::{EngineService, ShellHooks, WindowOpened};
 pub use transport::{BindError, Listener};
 
 #[cfg(all(test, unix))]

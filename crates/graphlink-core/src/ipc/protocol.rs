@@ -142,6 +142,9 @@ pub enum Event {
     ItRequest { text: String },
     /// The reply to [`Request::LastConnectAttempt`].
     LastConnectAttempt { attempt: Option<Box<Attempt>> },
+    /// The user opened Graphlink again while its window was open, so the
+    /// window comes to the front.
+    ShowWindow,
     /// The request was carried out, and its effects arrive as events.
     Done,
     /// The request failed.

@@ -24,6 +24,12 @@ pub trait Service: Send + Sync + 'static {
     /// Returns a receiver of every engine event from now on.
     fn subscribe(&self) -> broadcast::Receiver<EngineEvent>;
 
+    /// Returns a receiver of the shell's own events for subscribers, such as
+    /// [`Event::ShowWindow`], for a service that has any.
+    fn shell_events(&self) -> Option<broadcast::Receiver<Event>> {
+        None
+    }
+
     /// Returns the latest status of every account.
     fn snapshot(&self) -> Vec<AccountStatus>;
 
@@ -115,9 +121,10 @@ async fn handle<S: Service, T: AsyncRead + AsyncWrite + Unpin>(stream: T, servic
     if request == Request::Subscribe {
         // Subscribe before taking the snapshot, so no event falls between them.
         let events = service.subscribe();
+        let shell = service.shell_events();
         let snapshot = Event::Snapshot { accounts: service.snapshot().into_iter().map(AccountReport::from).collect() };
         if write_event(&mut writer, &snapshot).await.is_ok() {
-            forward(events, reader, writer).await;
+            forward(events, shell, reader, writer).await;
         }
         return;
     }
@@ -164,10 +171,25 @@ async fn respond<S: Service, R: AsyncRead + Unpin, W: AsyncWrite + Unpin>(servic
 }
 
 /// Forwards engine events until the client closes its end or goes away.
-async fn forward<R: AsyncRead + Unpin, W: AsyncWrite + Unpin>(mut events: broadcast::Receiver<EngineEvent>, mut reader: BufReader<R>, mut writer: W) {
+async fn forward<R: AsyncRead + Unpin, W: AsyncWrite + Unpin>(
+    mut events: broadcast::Receiver<EngineEvent>,
+    mut shell: Option<broadcast::Receiver<Event>>,
+    mut reader: BufReader<R>,
+    mut writer: W,
+) {
     let mut ignored = String::new();
     loop {
         tokio::select! {
+            // Only the newest shell event matters, so one missed is no reason to stop.
+            Some(received) = next_shell_event(shell.as_mut()) => match received {
+                Ok(event) => {
+                    if write_event(&mut writer, &event).await.is_err() {
+                        return;
+                    }
+                }
+                Err(broadcast::error::RecvError::Lagged(_)) => {}
+                Err(broadcast::error::RecvError::Closed) => shell = None,
+            },
             received = events.recv() => {
                 let event = match received {
                     Ok(event) => Event::from(event),
@@ -189,6 +211,14 @@ async fn forward<R: AsyncRead + Unpin, W: AsyncWrite + Unpin>(mut events: broadc
                 ignored.clear();
             }
         }
+    }
+}
+
+/// Waits for the next shell event; without a shell channel it never returns.
+async fn next_shell_event(shell: Option<&mut broadcast::Receiver<Event>>) -> Option<Result<Event, broadcast::error::RecvError>> {
+    match shell {
+        Some(receiver) => Some(receiver.recv().await),
+        None => std::future::pending().await,
     }
 }
 

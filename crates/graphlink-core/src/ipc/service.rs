@@ -15,6 +15,15 @@ use crate::engine::{EngineEvent, EngineHandle};
 use crate::link::{ConnectFailure, ConnectOptions, DisconnectError, Link};
 use crate::state::AccountStatus;
 
+/// The result of a request to open the status window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WindowOpened {
+    /// A new window was started.
+    Started,
+    /// A window was open already; subscribers get [`Event::ShowWindow`].
+    AlreadyOpen,
+}
+
 /// Actions that only the shell around the engine can carry out.
 pub trait ShellHooks: Send + Sync + 'static {
     /// Shows the status window, starting it if needed.
@@ -22,7 +31,7 @@ pub trait ShellHooks: Send + Sync + 'static {
     /// # Errors
     ///
     /// Fails when the window program cannot be started.
-    fn open_window(&self) -> Result<(), IpcError>;
+    fn open_window(&self) -> Result<WindowOpened, IpcError>;
 
     /// Injects a demo fault. Only the demo supports it.
     ///
@@ -44,6 +53,8 @@ pub struct EngineService<H> {
     browser: Option<BrowserCommand>,
     /// Held while a sign-in runs: one loopback listener and one browser tab at a time.
     signing_in: Mutex<()>,
+    /// Events of the shell for subscribers, next to the engine's.
+    shell: broadcast::Sender<Event>,
 }
 
 impl<H> std::fmt::Debug for EngineService<H> {
@@ -55,7 +66,7 @@ impl<H> std::fmt::Debug for EngineService<H> {
 impl<H: ShellHooks> EngineService<H> {
     #[must_use]
     pub fn new(link: Arc<Link>, engine: EngineHandle, hooks: H, browser: Option<BrowserCommand>) -> Self {
-        Self { link, engine, hooks, browser, signing_in: Mutex::new(()) }
+        Self { link, engine, hooks, browser, signing_in: Mutex::new(()), shell: broadcast::channel(4).0 }
     }
 
     #[must_use]
@@ -163,6 +174,10 @@ impl<H: ShellHooks> Service for EngineService<H> {
         self.engine.subscribe()
     }
 
+    fn shell_events(&self) -> Option<broadcast::Receiver<Event>> {
+        Some(self.shell.subscribe())
+    }
+
     fn snapshot(&self) -> Vec<AccountStatus> {
         self.engine.statuses()
     }
@@ -180,7 +195,16 @@ impl<H: ShellHooks> Service for EngineService<H> {
             Request::Disconnect { account } => self.disconnect(account.as_deref()).await,
             Request::ItRequest { account } => self.it_request(&account),
             Request::LastConnectAttempt => Event::LastConnectAttempt { attempt: self.link.last_failed_attempt().map(Box::new) },
-            Request::OpenWindow => self.hooks.open_window().map_or_else(Event::Error, |()| Event::Done),
+            Request::OpenWindow => match self.hooks.open_window() {
+                Ok(opened) => {
+                    if opened == WindowOpened::AlreadyOpen {
+                        // No window listening is no error: it may be closing.
+                        let _ = self.shell.send(Event::ShowWindow);
+                    }
+                    Event::Done
+                }
+                Err(failure) => Event::Error(failure),
+            },
             Request::Demo { fault } => match self.hooks.demo(fault).await {
                 Ok(()) => {
                     self.engine.check_now();

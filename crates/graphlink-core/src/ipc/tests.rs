@@ -117,6 +117,7 @@ fn every_event() -> Vec<Event> {
         },
         Event::ItRequest { text: "Subject: Please approve Graphlink".into() },
         Event::LastConnectAttempt { attempt: None },
+        Event::ShowWindow,
         Event::Done,
         Event::Error(IpcError::new(ErrorCode::Busy, "A sign-in is already in progress.")),
     ];
@@ -131,6 +132,7 @@ fn every_event() -> Vec<Event> {
             | Event::ConnectResult { .. }
             | Event::ItRequest { .. }
             | Event::LastConnectAttempt { .. }
+            | Event::ShowWindow
             | Event::Done
             | Event::Error(_) => {}
         }

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use graphlink_core::ipc::{DemoFault, IpcError, ShellHooks};
+use graphlink_core::ipc::{DemoFault, IpcError, ShellHooks, WindowOpened};
 
 use super::demo_sim::DemoSim;
 use super::window::WindowLauncher;
@@ -15,7 +15,7 @@ pub struct TrayHooks {
 }
 
 impl ShellHooks for TrayHooks {
-    fn open_window(&self) -> Result<(), IpcError> {
+    fn open_window(&self) -> Result<WindowOpened, IpcError> {
         self.window.open()
     }
 

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::process::{Child, Command};
 use std::sync::Mutex;
 
-use graphlink_core::ipc::{Endpoint, ErrorCode, IpcError};
+use graphlink_core::ipc::{Endpoint, ErrorCode, IpcError, WindowOpened};
 
 /// Environment variable that names the endpoint the window connects to.
 pub const ENDPOINT_VARIABLE: &str = "GRAPHLINK_ENDPOINT";
@@ -29,13 +29,13 @@ impl WindowLauncher {
     /// # Errors
     ///
     /// Fails when the window program is missing or cannot be started.
-    pub fn open(&self) -> Result<(), IpcError> {
+    pub fn open(&self) -> Result<WindowOpened, IpcError> {
         let mut child = self.child.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         if let Some(running) = child.as_mut()
             && matches!(running.try_wait(), Ok(None))
         {
             tracing::info!("the status window is already open");
-            return Ok(());
+            return Ok(WindowOpened::AlreadyOpen);
         }
         let program = program();
         let started = Command::new(&program).env(ENDPOINT_VARIABLE, &self.endpoint.address).spawn().map_err(|error| {
@@ -44,7 +44,7 @@ impl WindowLauncher {
         })?;
         tracing::info!(pid = started.id(), "status window started");
         *child = Some(started);
-        Ok(())
+        Ok(WindowOpened::Started)
     }
 
     /// Collects the exit of a closed window, so its process does not stay
