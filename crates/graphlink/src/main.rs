@@ -109,12 +109,30 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(error) => {
             eprintln!("graphlink: {error:#}");
+            if runtime.block_on(only_demo_configured(&error)) {
+                eprintln!("The running `graphlink demo` keeps its account apart from yours: its tray menu and window show it.");
+            }
             // A script that asked for JSON still gets JSON to parse.
             if json {
                 output::outln!("{}", failure_json(&error));
             }
             ExitCode::from(2)
         }
+    }
+}
+
+/// Returns true when a command failed for want of a client ID while the
+/// demo runs, so the user most likely expected the demo's account.
+async fn only_demo_configured(error: &anyhow::Error) -> bool {
+    let missing_client_id = error
+        .downcast_ref::<graphlink_core::config::ConfigError>()
+        .is_some_and(|config| config.key == "client_id" && config.origin == graphlink_core::config::Origin::Defaults);
+    if !missing_client_id {
+        return false;
+    }
+    match tray::Mode::Demo.endpoint() {
+        Ok(endpoint) => graphlink_core::ipc::is_running(&endpoint).await,
+        Err(_) => false,
     }
 }
 

@@ -90,7 +90,11 @@ pub fn run(mode: Mode, at_login: bool) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    app::run(&runtime, tray)
+    let code = app::run(&runtime, tray);
+    // A thread still waiting for a click on a notification that the server
+    // never closed must not keep the tray from exiting.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(2));
+    code
 }
 
 enum Started {
