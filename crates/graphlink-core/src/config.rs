@@ -550,10 +550,11 @@ fn is_guid(text: &str) -> bool {
 
 fn check_url(value: &str, origin: &Origin, key: &str) -> Result<Url, ConfigError> {
     let example = if key == "authority" { DEFAULT_AUTHORITY } else { DEFAULT_GRAPH_URL };
+    // Messages show the value without a password it may contain.
+    let value = &without_userinfo(value);
     let url = Url::parse(value.trim()).map_err(|error| {
         ConfigError::new(origin.clone(), key, format!("is {value:?}, not a URL ({error})"), format!("use a full URL such as {example}"))
     })?;
-    // The message leaves the value out, because it contains a password.
     if !url.username().is_empty() || url.password().is_some() {
         return Err(ConfigError::new(origin.clone(), key, "contains a user name or password", format!("remove them; Graphlink signs in through OAuth, e.g. {example}")));
     }
@@ -576,6 +577,16 @@ fn check_url(value: &str, origin: &Origin, key: &str) -> Result<Url, ConfigError
     Ok(url)
 }
 
+/// Replaces a `user:password@` before the host with `***@`.
+fn without_userinfo(value: &str) -> String {
+    let Some((scheme, rest)) = value.split_once("://") else { return value.to_owned() };
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    match rest[..authority_end].rfind('@') {
+        Some(at) => format!("{scheme}://***{}", &rest[at..]),
+        None => value.to_owned(),
+    }
+}
+
 fn split_scopes(text: &str) -> Vec<String> {
     text.split_whitespace().map(ToOwned::to_owned).collect()
 }
@@ -591,23 +602,36 @@ const REQUIRED_OIDC_SCOPES: [(&str, &str); 3] = [
 /// For each capability that every check reads, the usual delegated Graph
 /// permission and all that allow reading it.
 const CAPABILITY_SCOPES: [(&str, &str, &[&str]); 3] = [
-    ("profile", "User.Read", &["User.Read", "User.ReadWrite", "User.ReadBasic.All", "User.Read.All", "User.ReadWrite.All"]),
-    ("mail", "Mail.Read", &["Mail.ReadBasic", "Mail.Read", "Mail.ReadWrite"]),
-    ("calendar", "Calendars.Read", &["Calendars.ReadBasic", "Calendars.Read", "Calendars.ReadWrite"]),
+    (
+        "profile",
+        "User.Read",
+        &["User.Read", "User.ReadWrite", "User.ReadBasic.All", "User.Read.All", "User.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All", "Directory.AccessAsUser.All"],
+    ),
+    ("mail", "Mail.Read", &["Mail.ReadBasic", "Mail.Read", "Mail.ReadWrite", "Mail.ReadBasic.Shared", "Mail.Read.Shared", "Mail.ReadWrite.Shared"]),
+    ("calendar", "Calendars.Read", &["Calendars.ReadBasic", "Calendars.Read", "Calendars.ReadWrite", "Calendars.Read.Shared", "Calendars.ReadWrite.Shared"]),
 ];
+
+/// The scope that requests every permission of the app registration.
+const DEFAULT_SCOPE: &str = ".default";
 
 fn check_scopes(scopes: Vec<String>, origin: &Origin) -> Result<Vec<String>, ConfigError> {
     let fail = |problem: String, fix: String| Err(ConfigError::new(origin.clone(), "scopes", problem, fix));
     if let Some(bad) = scopes.iter().find(|scope| scope.is_empty() || scope.contains([',', ';']) || scope.contains(char::is_whitespace)) {
         return fail(format!("contains {bad:?}"), "separate scopes with spaces, or list each as its own string, e.g. scopes = [\"openid\", \"User.Read\"]".into());
     }
-    // Graph permissions may carry the resource, as in https://graph.microsoft.com/Mail.Read.
-    let names: Vec<&str> = scopes.iter().map(|scope| scope.rsplit('/').next().unwrap_or(scope)).collect();
-    let has = |wanted: &str| names.iter().any(|name| name.eq_ignore_ascii_case(wanted));
+    // OAuth scopes are case-sensitive, and the OpenID Connect ones have no resource.
     for (scope, reason) in REQUIRED_OIDC_SCOPES {
-        if !has(scope) {
+        if !scopes.iter().any(|configured| configured == scope) {
             return fail(format!("does not include {scope}"), format!("add {scope}: {reason}"));
         }
+    }
+    // Graph permissions may carry the resource, as in https://graph.microsoft.com/Mail.Read,
+    // and Entra matches their names regardless of case.
+    let names: Vec<&str> = scopes.iter().map(|scope| scope.rsplit('/').next().unwrap_or(scope)).collect();
+    let has = |wanted: &str| names.iter().any(|name| name.eq_ignore_ascii_case(wanted));
+    if has(DEFAULT_SCOPE) {
+        // The app registration's permissions are not visible here; a check shows what they allow.
+        return Ok(scopes);
     }
     for (capability, usual, allowing) in CAPABILITY_SCOPES {
         if !allowing.iter().any(|scope| has(scope)) {

@@ -43,6 +43,9 @@ pub struct Report {
     pub endpoints: Vec<EndpointCheck>,
     pub clock: Option<ClockCheck>,
     pub accounts: Vec<AccountCheck>,
+    /// The error that kept discovery from finding the sign-in endpoints.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub discovery_error: Option<String>,
     /// The error that kept the accounts file from being read, with the fix.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub accounts_error: Option<String>,
@@ -226,9 +229,13 @@ pub async fn run(loaded: &Loaded, managed: &Path, tokens: &TokenStore, accounts:
     let authority = &loaded.config.authority;
     let discovery_url = discovery::document_url(authority);
     let mut endpoints = vec![probe(http, "discovery", &discovery_url, Method::Get).await];
+    let mut discovery_error = None;
     match discovery::discover(http, authority).await {
         Ok(found) => endpoints.push(probe(http, "token", found.token_endpoint.as_str(), Method::Post).await),
-        Err(error) => tracing::info!(%error, "doctor: no token endpoint without discovery"),
+        Err(error) => {
+            tracing::info!(%error, "doctor: no token endpoint without discovery");
+            discovery_error = Some(error.to_string());
+        }
     }
     let graph_me = format!("{}/me", loaded.config.graph_url.as_str().trim_end_matches('/'));
     endpoints.push(probe(http, "graph", &graph_me, Method::Get).await);
@@ -266,6 +273,7 @@ pub async fn run(loaded: &Loaded, managed: &Path, tokens: &TokenStore, accounts:
         clock,
         accounts,
         accounts_error,
+        discovery_error,
         attention: Vec::new(),
     };
     report.attention = attention::findings(&report);

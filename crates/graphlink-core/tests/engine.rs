@@ -210,3 +210,36 @@ async fn blocked_reconnect_turns_to_admin_needed() {
 
     assert_eq!(states(&seen).last().map(|(_, state)| *state), Some(LinkState::AdminNeeded), "{:?}", states(&seen));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn check_now_waits_for_retry_after_but_answers() {
+    use graphlink_sim::{Capability, GraphFault};
+    let harness = Harness::start(INTERVAL).await;
+    let (engine, mut events) = start_engine(&harness);
+    let mut seen = Vec::new();
+    run_until(&harness, &mut events, harness.clock.now() + Duration::from_secs(60), &mut seen).await;
+
+    let throttled = GraphFault { capability: Capability::Mail, status: 429, code: "TooManyRequests".into(), retry_after_secs: Some(600) };
+    harness.state.set_faults(&harness.user.username, Faults { graph_errors: vec![throttled], ..Faults::default() });
+    engine.check_now();
+    run_until(&harness, &mut events, harness.clock.now() + Duration::from_secs(60), &mut seen).await;
+    let throttled_at = harness.clock.now();
+    let requests = harness.state.user_stats(&harness.user.username).graph_requests;
+
+    // Check now within the Retry-After sends nothing, and still replies at once, without the clock moving.
+    while events.try_recv().is_ok() {}
+    engine.check_now();
+    let answer = loop {
+        match tokio::time::timeout(Duration::from_secs(10), events.recv()).await {
+            Ok(Ok(EngineEvent::Status(status))) => break status,
+            Ok(Ok(_)) => {}
+            other => panic!("Check now got no answer: {other:?}"),
+        }
+    };
+    run_until(&harness, &mut events, harness.clock.now() + Duration::from_secs(60), &mut seen).await;
+    drop(engine);
+    assert_eq!(harness.state.user_stats(&harness.user.username).graph_requests, requests, "a check ran within Retry-After");
+    assert_eq!(answer.state, LinkState::Degraded, "{}", answer.message);
+    let next = SystemTime::from(answer.next_check.expect("a planned check"));
+    assert!(next >= throttled_at + Duration::from_secs(500), "the next check honours Retry-After: {next:?}");
+}

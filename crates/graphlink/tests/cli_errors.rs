@@ -183,3 +183,15 @@ async fn login_hint_only_for_new_browser_sign_in() {
     }
     assert_eq!(env.state.stats().authorize_requests, 0);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn client_id_in_upper_case_connects() {
+    let env = TestEnv::start().await;
+    let upper = graphlink_sim::DEMO_CLIENT_ID.to_ascii_uppercase();
+    for args in [&["connect", "--timeout", "30"][..], &["status"]] {
+        let mut command = env.command(args);
+        command.env("GRAPHLINK_CLIENT_ID", &upper);
+        let output = tokio::task::spawn_blocking(move || command.output().expect("runs")).await.expect("join");
+        assert_eq!(output.status.code(), Some(0), "`graphlink {}` with the client ID in upper case\n{}", args.join(" "), describe(&output));
+    }
+}

@@ -90,6 +90,7 @@ fn scopes_missing_or_badly_separated_rejected() {
         ("openid profile offline_access User.Read Calendars.Read", "add Mail.Read"),
         ("openid profile offline_access User.Read Mail.Send Calendars.Read", "add Mail.Read"),
         ("openid profile offline_access User.Read Mail.Read", "add Calendars.Read"),
+        ("OpenID profile offline_access User.Read Mail.Read Calendars.Read", "add openid"),
         ("openid,profile,offline_access,User.Read,Mail.Read,Calendars.Read", "separate scopes with spaces"),
     ];
     for (scopes, fix) in cases {
@@ -101,9 +102,14 @@ fn scopes_missing_or_badly_separated_rejected() {
 
 #[test]
 fn scopes_accept_other_read_permissions() {
-    let text = "scopes = \"openid profile offline_access https://graph.microsoft.com/User.ReadBasic.All mail.readwrite Calendars.ReadBasic\"\n";
-    let layer = parse(text).expect("each capability has a permission");
-    assert_eq!(layer.scopes.map(|scopes| scopes.len()), Some(6));
+    for scopes in [
+        "openid profile offline_access https://graph.microsoft.com/User.ReadBasic.All mail.readwrite Calendars.ReadBasic",
+        "openid profile offline_access Directory.Read.All Mail.Read.Shared Calendars.ReadWrite.Shared",
+        "openid profile offline_access https://graph.microsoft.com/.default",
+    ] {
+        let layer = parse(&format!("scopes = \"{scopes}\"\n")).unwrap_or_else(|error| panic!("{scopes}: {error}"));
+        assert_eq!(layer.scopes.map(|parsed| parsed.join(" ")).as_deref(), Some(scopes));
+    }
 }
 
 #[test]
@@ -322,9 +328,11 @@ fn unreadable_managed_file_says_permissions() {
 
 #[test]
 fn url_with_credentials_rejected_unprinted() {
-    let error = parse("authority = \"https://rep:Secret1@login.microsoftonline.com/organizations/v2.0\"\n").expect_err("credentials");
-    assert_eq!(error.key, "authority");
-    assert!(!error.to_string().contains("Secret1"), "{error}");
+    for url in ["https://rep:Secret1@login.microsoftonline.com/organizations/v2.0", "https://rep:Secret1@login.microsoftonline.com:99999/organizations/v2.0"] {
+        let error = parse(&format!("authority = \"{url}\"\n")).expect_err("credentials");
+        assert_eq!(error.key, "authority");
+        assert!(!error.to_string().contains("Secret1"), "{error}");
+    }
 }
 
 #[test]

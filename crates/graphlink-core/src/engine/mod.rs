@@ -239,7 +239,15 @@ impl Engine {
         let now = self.clock.now();
         for tracked in self.tracked.values_mut() {
             tracked.schedule.make_due(now);
+            // A check deferred by the server's Retry-After still gets a reply
+            // now: the last result, with the time the next check may run.
+            if !tracked.schedule.is_due(now)
+                && let Some(status) = tracked.published_status()
+            {
+                let _ = self.events.send(EngineEvent::Status(status));
+            }
         }
+        self.publish();
     }
 
     async fn check_due(&mut self) {

@@ -8,6 +8,9 @@ use std::time::{Duration, SystemTime};
 pub const MAX_WAIT: Duration = Duration::from_secs(60);
 /// The access token is refreshed this long before it expires.
 pub const REFRESH_MARGIN: Duration = Duration::from_secs(300);
+/// Longest `Retry-After` honoured. A longer one, say from a broken proxy,
+/// would stop the checks of an account for days.
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(3600);
 /// First retry delay after a transient failure; it doubles up to the interval.
 pub const BACKOFF_BASE: Duration = Duration::from_secs(30);
 /// A gap this much longer than the intended wait means the machine slept.
@@ -54,6 +57,7 @@ impl Schedule {
         let exponent = self.failures.min(16);
         self.failures = self.failures.saturating_add(1);
         let backoff = BACKOFF_BASE.saturating_mul(1 << exponent).min(interval);
+        let retry_after = retry_after.map(|retry_after| retry_after.min(MAX_RETRY_AFTER));
         let wait = with_jitter(backoff, jitter).max(retry_after.unwrap_or_default());
         self.next_check = now + wait;
         self.not_before = retry_after.map(|retry_after| now + retry_after);
@@ -129,6 +133,14 @@ mod tests {
         schedule.after_settled(epoch() + Duration::from_secs(70), INTERVAL, 0.5);
         schedule.make_due(epoch() + Duration::from_secs(80));
         assert_eq!(schedule.next_check, epoch() + Duration::from_secs(80), "a success ends the wait");
+    }
+
+    #[test]
+    fn huge_retry_after_capped() {
+        let mut schedule = Schedule::due_at(epoch());
+        schedule.after_transient(epoch(), INTERVAL, Some(Duration::from_secs(u64::MAX)), 0.5);
+        assert_eq!(schedule.next_check, epoch() + MAX_RETRY_AFTER);
+        assert_eq!(schedule.not_before, Some(epoch() + MAX_RETRY_AFTER));
     }
 
     #[test]

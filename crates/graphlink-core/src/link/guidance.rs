@@ -27,7 +27,8 @@ pub fn missing_scopes(config: &Config, record: &AccountRecord) -> Vec<String> {
         .scopes
         .iter()
         .map(|scope| short_scope(scope))
-        .filter(|scope| !OIDC_SCOPES.contains(&scope.as_str()) && !granted.contains(scope))
+        // A token's granted scopes name permissions, never `.default`, which stands for all of the app registration's.
+        .filter(|scope| !OIDC_SCOPES.contains(&scope.as_str()) && scope != ".default" && !granted.contains(scope))
         .collect()
 }
 
@@ -144,6 +145,13 @@ mod tests {
         let granted = ["openid", "profile", "https://graph.microsoft.com/User.Read", "Mail.Read", "calendars.read"];
         assert_eq!(missing_scopes(&config, &record(Some(&granted))), ["mailboxsettings.read"]);
         assert_eq!(display_scopes(&config, &missing_scopes(&config, &record(Some(&granted)))), "MailboxSettings.Read");
+    }
+
+    #[test]
+    fn default_scope_never_missing() {
+        let config = Config { scopes: ["openid", "profile", "offline_access", "https://graph.microsoft.com/.default"].map(String::from).to_vec(), ..Config::default() };
+        let granted = ["openid", "profile", "User.Read", "Mail.Read", "Calendars.Read"];
+        assert!(missing_scopes(&config, &record(Some(&granted))).is_empty());
     }
 
     #[test]

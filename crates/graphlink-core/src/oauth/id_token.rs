@@ -40,10 +40,13 @@ pub enum Audience {
 }
 
 impl Audience {
+    /// Client IDs are GUIDs, so letter case does not make another
+    /// application, and the token may write the ID in another case than the
+    /// configuration does.
     fn contains(&self, client_id: &str) -> bool {
         match self {
-            Self::One(aud) => aud == client_id,
-            Self::Many(auds) => auds.iter().any(|aud| aud == client_id),
+            Self::One(aud) => aud.eq_ignore_ascii_case(client_id),
+            Self::Many(auds) => auds.iter().any(|aud| aud.eq_ignore_ascii_case(client_id)),
         }
     }
 }

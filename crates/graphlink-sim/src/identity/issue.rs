@@ -98,7 +98,9 @@ pub(crate) fn issue(
     if request.scopes.has("openid") {
         let profile = request.scopes.has("profile");
         let claims = IdTokenClaims {
-            aud: request.client_id.to_owned(),
+            // The registered GUID, in lower case whatever case the request used,
+            // so clients that compare the audience as text fail here too.
+            aud: request.client_id.to_ascii_lowercase(),
             iss: format!("{base_url}/{}/v2.0", user.tenant_id),
             iat: now,
             nbf: now,

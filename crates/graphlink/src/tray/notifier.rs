@@ -105,6 +105,11 @@ fn desktop(notification: &Notification, label: Option<&str>) -> notify_rust::Not
     desktop
 }
 
+/// The maximum wait for the notification server to close a notification,
+/// so a hung server cannot stall the notifications or the tray's exit.
+#[cfg(all(unix, not(target_os = "macos")))]
+const CLOSE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// Closes the notification with this ID through the notification server.
 #[cfg(all(unix, not(target_os = "macos")))]
 async fn close(id: u32) {
@@ -115,8 +120,10 @@ async fn close(id: u32) {
             .await?;
         Ok::<_, zbus::Error>(())
     };
-    if let Err(error) = closed.await {
-        tracing::warn!(id, %error, "could not close a notification");
+    match tokio::time::timeout(CLOSE_TIMEOUT, closed).await {
+        Ok(Ok(())) => {}
+        Ok(Err(error)) => tracing::warn!(id, %error, "could not close a notification"),
+        Err(_) => tracing::warn!(id, "the notification server did not close a notification in time"),
     }
 }
 
