@@ -146,11 +146,21 @@ def wait_for_socket(path, timeout=20.0):
     return False
 
 
+# Events the tray sends ahead of a reply.
+PROGRESS_EVENTS = {"sign_in_page", "device_code"}
+
+
 def request(path, message):
+    """Sends one request and returns its reply, skipping the progress events
+    (such as the sign-in address) that come before it."""
     with socket.socket(socket.AF_UNIX) as client:
         client.connect(str(path))
         client.sendall((json.dumps(message) + "\n").encode())
-        return json.loads(client.makefile().readline())
+        for line in client.makefile():
+            event = json.loads(line)
+            if event.get("type") not in PROGRESS_EVENTS:
+                return event
+        raise RuntimeError(f"the tray closed the connection without replying to {message}")
 
 
 def main():
