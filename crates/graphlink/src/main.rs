@@ -110,7 +110,7 @@ fn main() -> ExitCode {
         Err(error) => {
             eprintln!("graphlink: {error:#}");
             if runtime.block_on(only_demo_configured(&error)) {
-                eprintln!("The running `graphlink demo` keeps its account apart from yours: its tray menu and window show it.");
+                eprintln!("The demo keeps its account apart from yours: `graphlink demo` shows it, in its tray menu and window when it runs with a display.");
             }
             // A script that asked for JSON still gets JSON to parse.
             if json {
@@ -121,14 +121,19 @@ fn main() -> ExitCode {
     }
 }
 
-/// Returns true when a command failed for want of a client ID while the
-/// demo runs, so the user most likely expected the demo's account.
+/// Returns true when a command failed for want of a client ID after the demo
+/// linked its account or while it runs, so the user most likely expected the
+/// demo's account.
 async fn only_demo_configured(error: &anyhow::Error) -> bool {
     let missing_client_id = error
         .downcast_ref::<graphlink_core::config::ConfigError>()
         .is_some_and(|config| config.key == "client_id" && config.origin == graphlink_core::config::Origin::Defaults);
     if !missing_client_id {
         return false;
+    }
+    let demo_linked = graphlink_core::paths::Paths::from_platform().is_ok_and(|paths| paths.with_profile("demo").accounts_file().exists());
+    if demo_linked {
+        return true;
     }
     match tray::Mode::Demo.endpoint() {
         Ok(endpoint) => graphlink_core::ipc::is_running(&endpoint).await,

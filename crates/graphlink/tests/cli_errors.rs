@@ -195,3 +195,19 @@ async fn client_id_in_upper_case_connects() {
         assert_eq!(output.status.code(), Some(0), "`graphlink {}` with the client ID in upper case\n{}", args.join(" "), describe(&output));
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn missing_client_id_after_demo_points_to_demo() {
+    let env = TestEnv::start().await;
+    let demo_accounts = env.data_dir().join("graphlink/demo/accounts.json");
+    std::fs::create_dir_all(demo_accounts.parent().expect("parent")).expect("demo dir");
+    std::fs::write(&demo_accounts, r#"{"version":1,"accounts":[]}"#).expect("demo accounts");
+    let mut command = env.command(&["status"]);
+    command.env_remove("GRAPHLINK_CLIENT_ID");
+    let output = tokio::task::spawn_blocking(move || command.output().expect("runs")).await.expect("join");
+
+    assert_eq!(output.status.code(), Some(2), "{}", describe(&output));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("`client_id` is not set"), "{stderr}");
+    assert!(stderr.contains("The demo keeps its account apart from yours"), "{stderr}");
+}
