@@ -43,9 +43,7 @@ pub fn document_url(authority: &Url) -> String {
 /// documents missing the required endpoints.
 pub async fn discover(client: &reqwest::Client, authority: &Url) -> Result<Endpoints, DiscoveryError> {
     let url = document_url(authority);
-    let response = client.get(&url).send().await.map_err(|error| TransportError::from_reqwest(&error))?;
-    let status = response.status();
-    let body = http::read_body(response).await?;
+    let http::Reply { status, body, .. } = http::send(client.get(&url)).await?;
     if !status.is_success() {
         return Err(DiscoveryError::Status { url, status: status.as_u16() });
     }

@@ -97,17 +97,8 @@ pub async fn probe(client: &reqwest::Client, graph_url: &Url, access_token: &Sec
         .map(|capability| json!({"id": capability.id(), "method": "GET", "url": capability.url()}))
         .collect();
     let url = format!("{}/$batch", graph_url.as_str().trim_end_matches('/'));
-    let response = client
-        .post(url)
-        .bearer_auth(access_token.expose_secret())
-        .json(&json!({ "requests": requests }))
-        .send()
-        .await
-        .map_err(|error| TransportError::from_reqwest(&error))?;
-
-    let status = response.status();
-    let retry_after = http::retry_after(response.headers());
-    let body = http::read_body(response).await?;
+    let request = client.post(url).bearer_auth(access_token.expose_secret()).json(&json!({ "requests": requests }));
+    let http::Reply { status, retry_after, body } = http::send(request).await?;
     if !status.is_success() {
         let code = serde_json::from_slice::<GraphErrorBody>(&body).ok().map(|body| body.error.code);
         return Ok(ProbeResult::Rejected { status: status.as_u16(), code, retry_after });

@@ -103,6 +103,28 @@ fn source_chain(error: &reqwest::Error) -> String {
     parts.join(": ")
 }
 
+/// A response read whole: its status, its `Retry-After` and its body.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: reqwest::StatusCode,
+    pub retry_after: Option<Duration>,
+    pub body: Vec<u8>,
+}
+
+/// Sends a request and reads its whole response, within [`MAX_BODY_BYTES`].
+///
+/// # Errors
+///
+/// Returns a [`TransportError`] when the request fails, the connection
+/// breaks or the body is too large.
+pub async fn send(request: reqwest::RequestBuilder) -> Result<Reply, TransportError> {
+    let response = request.send().await.map_err(|error| TransportError::from_reqwest(&error))?;
+    let status = response.status();
+    let retry_after = retry_after(response.headers());
+    let body = read_body(response).await?;
+    Ok(Reply { status, retry_after, body })
+}
+
 /// Reads a response body, failing past [`MAX_BODY_BYTES`].
 ///
 /// # Errors

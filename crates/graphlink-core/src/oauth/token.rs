@@ -13,7 +13,7 @@ use url::Url;
 
 use super::challenge;
 use super::error::{EntraError, TokenError};
-use crate::http::{self, TransportError};
+use crate::http;
 
 /// A successful token response. Tokens are wrapped so they never print.
 #[derive(Debug)]
@@ -158,16 +158,7 @@ pub const DEVICE_CODE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_cod
 /// of a success. An error status becomes [`TokenError::Rejected`] with the
 /// platform's error body, when it sent one, and its `Retry-After`.
 pub(super) async fn post_form(http: &reqwest::Client, endpoint: &Url, form: &[(&str, &str)]) -> Result<Vec<u8>, TokenError> {
-    let response = http
-        .post(endpoint.clone())
-        .header(reqwest::header::ACCEPT, "application/json")
-        .form(form)
-        .send()
-        .await
-        .map_err(|error| TransportError::from_reqwest(&error))?;
-    let status = response.status();
-    let retry_after = http::retry_after(response.headers());
-    let body = http::read_body(response).await?;
+    let http::Reply { status, retry_after, body } = http::send(http.post(endpoint.clone()).header(reqwest::header::ACCEPT, "application/json").form(form)).await?;
     if !status.is_success() {
         let body = serde_json::from_slice::<EntraError>(&body).ok();
         return Err(TokenError::Rejected { status: status.as_u16(), body, retry_after });
