@@ -53,8 +53,8 @@ async fn subscribe_until_closed(app: &AppHandle, endpoint: &Endpoint) -> Result<
 /// Shows the window above the others, because the user opened Graphlink again.
 fn bring_to_front(app: &AppHandle) {
     let Some(window) = app.get_webview_window("main") else { return };
-    let shown = window.unminimize().and_then(|()| window.show()).and_then(|()| window.set_focus());
-    if let Err(error) = shown {
+    let raised = window.unminimize().and_then(|()| window.show()).and_then(|()| window.set_focus());
+    if let Err(error) = raised {
         tracing::warn!(%error, "could not bring the window to the front");
     }
 }

@@ -60,7 +60,7 @@ export interface CommandError {
   message: string;
 }
 
-/** What a sign-in in progress reports before its outcome. */
+/** The progress a sign-in reports before its outcome. */
 export type SignInProgress =
   | { type: "device_code"; prompt: DeviceCodePrompt }
   | { type: "sign_in_page"; url: string; browser_error?: string };

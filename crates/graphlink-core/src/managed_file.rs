@@ -69,15 +69,19 @@ mod tests {
 
     use super::*;
 
-    #[test]
-    fn writable_by_others_flagged() {
+    /// Returns the check of a managed file with `mode`, in a folder with mode 755.
+    fn check_with_mode(mode: u32) -> ManagedFileCheck {
         let dir = tempfile::tempdir().expect("tempdir");
         let file = dir.path().join("config.toml");
         std::fs::write(&file, "client_id = \"x\"\n").expect("write");
-        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o666)).expect("chmod");
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(mode)).expect("chmod");
         std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).expect("chmod");
+        check(&file).expect("the file exists")
+    }
 
-        let report = check(&file).expect("the file exists");
+    #[test]
+    fn writable_by_others_flagged() {
+        let report = check_with_mode(0o666);
 
         assert!(!report.ok());
         assert!(report.problems.iter().any(|problem| problem.starts_with("the file") && problem.contains("mode 666")), "{:?}", report.problems);
@@ -86,13 +90,7 @@ mod tests {
 
     #[test]
     fn protected_file_has_no_mode_problem() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let file = dir.path().join("config.toml");
-        std::fs::write(&file, "").expect("write");
-        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).expect("chmod");
-        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).expect("chmod");
-
-        let report = check(&file).expect("the file exists");
+        let report = check_with_mode(0o644);
 
         // The owner depends on who runs the test; the modes do not.
         assert!(!report.problems.iter().any(|problem| problem.contains("mode")), "{:?}", report.problems);

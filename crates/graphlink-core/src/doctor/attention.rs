@@ -33,11 +33,15 @@ pub(super) fn findings(report: &Report) -> Vec<String> {
     if let Some(error) = &report.keyring.error {
         found.push(format!("the keyring failed ({error}): unlock the keyring, or install one such as GNOME Keyring or KWallet, then run doctor again"));
     }
+    let mut discovery_answered = false;
     for endpoint in &report.endpoints {
-        found.extend(endpoint_finding(report, endpoint));
+        let finding = endpoint_finding(report, endpoint);
+        if endpoint.name == "discovery" {
+            discovery_answered = finding.is_none();
+        }
+        found.extend(finding);
     }
     // A discovery address that returns 200 with something else is found only here.
-    let discovery_answered = report.endpoints.iter().any(|endpoint| endpoint.name == "discovery" && endpoint_finding(report, endpoint).is_none());
     if let Some(error) = report.discovery_error.as_ref().filter(|_| discovery_answered) {
         found.push(format!("{error}: check authority (from {})", source_of(report, "authority")));
     }

@@ -285,7 +285,7 @@ pub(super) fn failure_text(state: LinkState, message: String, action: Action) ->
 
 /// Builds the failure of a connect that cannot use the keyring. The health
 /// engine retries a check by itself, but nothing retries a connect, so the
-/// message tells the rep to connect again once the keyring works.
+/// message asks the rep to connect again once the keyring works.
 fn keyring_failure(error: &crate::token_store::KeyringError) -> ConnectFailure {
     failure_text(
         LinkState::KeyringUnavailable,

@@ -15,20 +15,20 @@ type OnAction = Arc<dyn Fn(Request) + Send + Sync>;
 /// Shows the policy's notifications and remembers the one on screen for
 /// each account, by its ID.
 pub struct Notifier {
-    shown: Mutex<HashMap<String, u32>>,
+    on_screen: Mutex<HashMap<String, u32>>,
     on_action: OnAction,
 }
 
 impl Notifier {
     pub fn new(on_action: impl Fn(Request) + Send + Sync + 'static) -> Arc<Self> {
-        Arc::new(Self { shown: Mutex::new(HashMap::new()), on_action: Arc::new(on_action) })
+        Arc::new(Self { on_screen: Mutex::new(HashMap::new()), on_action: Arc::new(on_action) })
     }
 
     /// Shows a notification in place of the account's earlier one, which
     /// asked for something that is now done or outdated, such as a Reconnect
     /// after the link was restored.
     pub async fn show(&self, notification: Notification) {
-        let previous = self.shown.lock().unwrap_or_else(PoisonError::into_inner).remove(&notification.account);
+        let previous = self.on_screen.lock().unwrap_or_else(PoisonError::into_inner).remove(&notification.account);
         if let Some(id) = previous {
             close(id).await;
         }
@@ -36,8 +36,8 @@ impl Notifier {
         let action = button(&notification);
         let label = action.as_ref().map(|(label, _)| *label);
         // The Linux implementation makes synchronous D-Bus calls.
-        let shown = tokio::task::spawn_blocking(move || desktop(&notification, label).show()).await;
-        match shown {
+        let result = tokio::task::spawn_blocking(move || desktop(&notification, label).show()).await;
+        match result {
             Ok(Ok(handle)) => {
                 tracing::info!(account = %account, "notification shown");
                 self.keep(account, handle, action.map(|(_, request)| request));
@@ -54,7 +54,7 @@ impl Notifier {
     /// only to the connection that showed the notification.
     #[cfg(all(unix, not(target_os = "macos")))]
     fn keep(&self, account: String, handle: notify_rust::NotificationHandle, request: Option<Request>) {
-        self.shown.lock().unwrap_or_else(PoisonError::into_inner).insert(account, handle.id());
+        self.on_screen.lock().unwrap_or_else(PoisonError::into_inner).insert(account, handle.id());
         let Some(request) = request else { return };
         let on_action = Arc::clone(&self.on_action);
         tokio::task::spawn_blocking(move || {
@@ -71,14 +71,14 @@ impl Notifier {
     fn keep(&self, _account: String, _handle: notify_rust::NotificationHandle, _request: Option<Request>) {
         // NOTE: outside Linux and the BSDs, a notification is neither replaced
         // nor clickable; the tray menu offers the same actions.
-        let _ = &self.on_action;
+        let _ = (&self.on_screen, &self.on_action);
     }
 
     /// Closes every notification still on screen, so none offers an action
     /// after the tray has quit.
     pub async fn close_all(&self) {
-        let shown = std::mem::take(&mut *self.shown.lock().unwrap_or_else(PoisonError::into_inner));
-        for id in shown.into_values() {
+        let closing = std::mem::take(&mut *self.on_screen.lock().unwrap_or_else(PoisonError::into_inner));
+        for id in closing.into_values() {
             close(id).await;
         }
     }

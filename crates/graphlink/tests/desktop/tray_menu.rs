@@ -69,23 +69,12 @@ impl TrayItem {
 
     /// Returns a property of the StatusNotifierItem, in GVariant text form.
     pub fn property(&self, name: &str) -> String {
-        gdbus(&[
-            "call",
-            "--session",
-            "--dest",
-            &self.bus_name,
-            "--object-path",
-            &self.item_path,
-            "--method",
-            "org.freedesktop.DBus.Properties.Get",
-            "org.kde.StatusNotifierItem",
-            name,
-        ])
+        self.call(&self.item_path, "org.freedesktop.DBus.Properties.Get", &["org.kde.StatusNotifierItem", name])
     }
 
     /// Returns the top-level menu items, in order, without separators.
     pub fn items(&self) -> Vec<MenuItem> {
-        let layout = gdbus(&["call", "--session", "--dest", &self.bus_name, "--object-path", &self.menu_path(), "--method", "com.canonical.dbusmenu.GetLayout", "0", "1", "[]"]);
+        let layout = self.call(&self.menu_path(), "com.canonical.dbusmenu.GetLayout", &["0", "1", "[]"]);
         parse_items(&layout)
     }
 
@@ -106,20 +95,14 @@ impl TrayItem {
     pub fn click(&self, prefix: &str) {
         let item = self.wait_for_item(prefix, Duration::from_secs(10));
         assert!(item.enabled, "{item:?} is disabled");
-        gdbus(&[
-            "call",
-            "--session",
-            "--dest",
-            &self.bus_name,
-            "--object-path",
-            &self.menu_path(),
-            "--method",
-            "com.canonical.dbusmenu.Event",
-            &item.id.to_string(),
-            "clicked",
-            "<''>",
-            "0",
-        ]);
+        self.call(&self.menu_path(), "com.canonical.dbusmenu.Event", &[&item.id.to_string(), "clicked", "<''>", "0"]);
+    }
+
+    /// Calls `method` on the tray's object at `path` and returns the reply.
+    fn call(&self, path: &str, method: &str, args: &[&str]) -> String {
+        let mut call = vec!["call", "--session", "--dest", &self.bus_name, "--object-path", path, "--method", method];
+        call.extend_from_slice(args);
+        gdbus(&call)
     }
 
     fn menu_path(&self) -> String {
